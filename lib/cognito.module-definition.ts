@@ -1,0 +1,77 @@
+import { HttpModule } from '@nestjs/axios';
+import { ConfigurableModuleBuilder, type DynamicModule, type ModuleMetadata, type Provider, type Type } from '@nestjs/common';
+import { COGNITO_CALLBACK_HANDLER, COGNITO_CONFIG, COGNITO_ROUTES } from './cognito.constants.js';
+import type { CognitoConfig } from './config/cognito-config.js';
+import type { CognitoModuleOptions } from './config/cognito-options.interface.js';
+import { resolveCognitoConfig } from './config/resolve-cognito-config.js';
+import { CognitoConfigurationError } from './errors/configuration.error.js';
+import { CognitoHttpClient } from './http/cognito-http.client.js';
+import type { CognitoCallbackHandler } from './login/cognito-callback-handler.interface.js';
+import { LoginFlowService } from './login/login-flow.service.js';
+import { createLoginControllers } from './login/login-routes.js';
+import { LoginStateService } from './login/login-state.service.js';
+import { JwksCache } from './tokens/jwks-cache.js';
+import { JwksVerifierService } from './tokens/jwks-verifier.service.js';
+import { TokenExchangeService } from './tokens/token-exchange.service.js';
+
+/**
+ * Options that shape the module itself rather than configure it, so they are known
+ * before async options resolve: they sit beside the options in `forRoot` and beside
+ * `useFactory` in `forRootAsync`.
+ *
+ * @publicApi
+ */
+export interface CognitoModuleExtras {
+  /** The application's `CognitoCallbackHandler` class; its dependencies come from `imports`. */
+  callbackHandler: Type<CognitoCallbackHandler>;
+  /** Register the module globally, so `TokenExchangeService` and `JwksVerifierService` inject anywhere. @default false */
+  isGlobal?: boolean;
+  /** Modules that provide the handler's dependencies (with `forRootAsync`, `imports` serves both). */
+  imports?: ModuleMetadata['imports'];
+}
+
+const DEFAULT_EXTRAS: CognitoModuleExtras = { callbackHandler: undefined as unknown as Type<CognitoCallbackHandler>, isGlobal: false, imports: [] };
+
+export const {
+  ConfigurableModuleClass: CognitoConfigurableModule,
+  MODULE_OPTIONS_TOKEN: COGNITO_MODULE_OPTIONS,
+  OPTIONS_TYPE,
+  ASYNC_OPTIONS_TYPE,
+} = new ConfigurableModuleBuilder<CognitoModuleOptions>({ moduleName: 'Cognito' })
+  .setClassMethodName('forRoot')
+  .setFactoryMethodName('createCognitoOptions')
+  .setExtras(DEFAULT_EXTRAS, buildModule)
+  .build();
+
+function buildModule(definition: DynamicModule, extras: CognitoModuleExtras): DynamicModule {
+  if (typeof extras.callbackHandler !== 'function') {
+    throw new CognitoConfigurationError([
+      'callbackHandler is required: pass the class that implements CognitoCallbackHandler (e.g. `callbackHandler: LoginHandler`)',
+    ]);
+  }
+  const routes = createLoginControllers();
+  const providers: Provider[] = [
+    ...(definition.providers ?? []),
+    { provide: COGNITO_CONFIG, useFactory: resolveCognitoConfig, inject: [COGNITO_MODULE_OPTIONS] },
+    {
+      provide: COGNITO_ROUTES,
+      useFactory: (config: CognitoConfig) => routes.applyPaths(config),
+      inject: [COGNITO_CONFIG],
+    },
+    { provide: COGNITO_CALLBACK_HANDLER, useClass: extras.callbackHandler },
+    CognitoHttpClient,
+    JwksCache,
+    JwksVerifierService,
+    TokenExchangeService,
+    LoginStateService,
+    LoginFlowService,
+  ];
+  return {
+    ...definition,
+    global: extras.isGlobal ?? false,
+    imports: [...(definition.imports ?? []), ...(extras.imports ?? []), HttpModule.register({})],
+    controllers: [routes.login, routes.callback],
+    providers,
+    exports: [TokenExchangeService, JwksVerifierService, COGNITO_CONFIG],
+  };
+}

@@ -1,0 +1,27 @@
+/** The options after defaults and checks: what the rest of the module reads. @internal */
+export interface CognitoConfig {
+  readonly userPoolId: string;
+  readonly region: string;
+  readonly clientId: string;
+  readonly clientSecret: string | undefined;
+  /** Hosted UI origin, no trailing slash. */
+  readonly domain: string;
+  readonly authorizeUrl: string;
+  readonly tokenUrl: string;
+  readonly issuer: string;
+  readonly jwksUri: string;
+  readonly redirectUri: string;
+  readonly callbackPath: string;
+  readonly loginPath: string;
+  readonly successRedirect: string;
+  readonly errorRedirect: string;
+  readonly jwksCacheTimeoutSeconds: number;
+  readonly jwksCooldownSeconds: number;
+  readonly cookieSecrets: readonly string[];
+  /** Cookies get `Secure` and the `__Host-` prefix unless the app itself runs on http://localhost. */
+  readonly secureCookies: boolean;
+  readonly scopes: readonly string[];
+  readonly httpTimeoutMs: number;
+  readonly clockToleranceSeconds: number;
+  readonly loginTimeoutSeconds: number;
+}

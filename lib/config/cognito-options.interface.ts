@@ -1,0 +1,128 @@
+/**
+ * Options of `CognitoModule.forRoot()` (or the value returned by `forRootAsync`'s factory).
+ * Every option is checked when the application boots; all problems are reported at once.
+ *
+ * @publicApi
+ */
+export interface CognitoModuleOptions {
+  /** User pool id, `<region>_<id>`, e.g. `eu-west-2_AbC123xyz`. Env: `COGNITO_USER_POOL_ID`. */
+  userPoolId: string;
+  /**
+   * AWS region. Env: `COGNITO_USERPOOL_REGION`.
+   * @default the prefix of `userPoolId` (a different value is an error)
+   */
+  region?: string;
+  /** App client id. Env: `COGNITO_CLIENT_ID`. */
+  clientId: string;
+  /** App client secret; omit for a public client. Env: `COGNITO_APP_CLIENT_SECRET`. */
+  clientSecret?: string;
+  /**
+   * Hosted UI (managed login) domain: a bare host (`myapp.auth.eu-west-2.amazoncognito.com`)
+   * or an https URL; a custom domain works too. Env: `COGNITO_HOST`.
+   */
+  domain: string;
+  /**
+   * Token endpoint. Env: `COGNITO_TOKEN_URL`.
+   * @default `${domain}/oauth2/token`
+   */
+  tokenUrl?: string;
+  /** The callback URL registered on the app client, character for character. Env: `COGNITO_REDIRECT_URL`. */
+  redirectUri: string;
+  /**
+   * Route of the callback controller. Env: `COGNITO_CALLBACK_URL_PATH`.
+   * @default the path of `redirectUri`
+   */
+  callbackPath?: string;
+  /**
+   * Route that starts a login. Env: `COGNITO_LOGIN_PATH`.
+   * @default 'auth/login'
+   */
+  loginPath?: string;
+  /**
+   * Where the browser goes after a successful login, unless the handler or `returnTo` says otherwise.
+   * Env: `COGNITO_AUTH_SUCCESS_REDIRECT_URL`.
+   * @default '/'
+   */
+  successRedirect?: string;
+  /**
+   * Where the browser goes when a login fails; `?error=<reason>` is appended.
+   * Env: `COGNITO_AUTH_ERROR_REDIRECT_URL`.
+   * @default '/'
+   */
+  errorRedirect?: string;
+  /**
+   * How long the user pool's JWKS is cached, in seconds. Env: `COGNITO_PUBLIC_KEYS_CACHE_TIMEOUT`.
+   * @default 300
+   */
+  jwksCacheTimeout?: number;
+  /**
+   * Minimum seconds between two refetches of the JWKS caused by an unknown `kid`,
+   * so forged tokens cannot make the app hammer Cognito. Env: `COGNITO_JWKS_COOLDOWN_SECONDS`.
+   * @default 30
+   */
+  jwksCooldownSeconds?: number;
+  /**
+   * Secret that encrypts the login cookie (state, PKCE verifier, nonce): at least 32 random bytes,
+   * e.g. `openssl rand -base64 32`. A list rotates secrets: the first encrypts, all decrypt.
+   * Instances that share it can finish each other's logins. Env: `COGNITO_COOKIE_SECRET` (comma-separated).
+   */
+  cookieSecret: string | readonly string[];
+  /**
+   * Expected `iss` of the tokens. Env: `COGNITO_ISSUER`.
+   * @default `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`
+   */
+  issuer?: string;
+  /**
+   * The user pool's key set. Env: `COGNITO_JWKS_URL`.
+   * @default `${issuer}/.well-known/jwks.json`
+   */
+  jwksUri?: string;
+  /**
+   * Scopes asked for at login; `openid` is required (the callback needs an ID token).
+   * Env: `COGNITO_SCOPES` (space-separated).
+   * @default ['openid', 'email', 'profile']
+   */
+  scopes?: readonly string[];
+  /**
+   * Total time allowed for one call to Cognito (token endpoint, JWKS), in milliseconds.
+   * Env: `COGNITO_HTTP_TIMEOUT_MS`.
+   * @default 5000
+   */
+  httpTimeoutMs?: number;
+  /**
+   * Clock skew tolerated when checking `exp`, `nbf` and `iat`, in seconds.
+   * Env: `COGNITO_CLOCK_TOLERANCE_SECONDS`.
+   * @default 5
+   */
+  clockToleranceSeconds?: number;
+  /**
+   * How long a started login stays valid (the login cookie's lifetime), in seconds.
+   * Env: `COGNITO_LOGIN_TIMEOUT_SECONDS`.
+   * @default 600
+   */
+  loginTimeoutSeconds?: number;
+}
+
+/** The environment variable that feeds each option (the Django package's names where it had one). */
+export const COGNITO_ENV_NAMES = {
+  userPoolId: 'COGNITO_USER_POOL_ID',
+  region: 'COGNITO_USERPOOL_REGION',
+  clientId: 'COGNITO_CLIENT_ID',
+  clientSecret: 'COGNITO_APP_CLIENT_SECRET',
+  domain: 'COGNITO_HOST',
+  tokenUrl: 'COGNITO_TOKEN_URL',
+  redirectUri: 'COGNITO_REDIRECT_URL',
+  callbackPath: 'COGNITO_CALLBACK_URL_PATH',
+  loginPath: 'COGNITO_LOGIN_PATH',
+  successRedirect: 'COGNITO_AUTH_SUCCESS_REDIRECT_URL',
+  errorRedirect: 'COGNITO_AUTH_ERROR_REDIRECT_URL',
+  jwksCacheTimeout: 'COGNITO_PUBLIC_KEYS_CACHE_TIMEOUT',
+  jwksCooldownSeconds: 'COGNITO_JWKS_COOLDOWN_SECONDS',
+  cookieSecret: 'COGNITO_COOKIE_SECRET',
+  issuer: 'COGNITO_ISSUER',
+  jwksUri: 'COGNITO_JWKS_URL',
+  scopes: 'COGNITO_SCOPES',
+  httpTimeoutMs: 'COGNITO_HTTP_TIMEOUT_MS',
+  clockToleranceSeconds: 'COGNITO_CLOCK_TOLERANCE_SECONDS',
+  loginTimeoutSeconds: 'COGNITO_LOGIN_TIMEOUT_SECONDS',
+} as const satisfies Record<keyof CognitoModuleOptions, string>;

@@ -1,0 +1,29 @@
+export { CognitoModule } from './cognito.module.js';
+export { COGNITO_MODULE_OPTIONS, type CognitoModuleExtras } from './cognito.module-definition.js';
+export { COGNITO_CALLBACK_HANDLER } from './cognito.constants.js';
+export { COGNITO_ENV_NAMES, type CognitoModuleOptions } from './config/cognito-options.interface.js';
+export { cognitoEnvConfig, cognitoOptionsFromEnv } from './config/cognito-env.config.js';
+export type {
+  CognitoCallbackContext,
+  CognitoCallbackHandler,
+  CognitoCallbackOutcome,
+  CognitoLoginResult,
+} from './login/cognito-callback-handler.interface.js';
+export { TokenExchangeService, type ExchangeCodeParams } from './tokens/token-exchange.service.js';
+export { JwksVerifierService, type VerifyIdTokenOptions, type VerifyOptions } from './tokens/jwks-verifier.service.js';
+export type {
+  CognitoAccessTokenClaims,
+  CognitoBaseClaims,
+  CognitoIdTokenClaims,
+  CognitoTokenSet,
+  CognitoTokenUse,
+} from './tokens/cognito-claims.interface.js';
+export { CognitoError, type CognitoErrorCode } from './errors/cognito.error.js';
+export { CognitoConfigurationError } from './errors/configuration.error.js';
+export { LoginFlowError, type LoginFlowErrorCode } from './errors/login-flow.error.js';
+export { AuthorizationResponseError } from './errors/authorization-response.error.js';
+export { TokenEndpointError, type TokenEndpointErrorCode } from './errors/token-endpoint.error.js';
+export { JwtVerificationError, type JwtVerificationErrorCode } from './errors/jwt-verification.error.js';
+export { JwksNoMatchingKeyError, JwksUnavailableError } from './errors/jwks.error.js';
+export { CallbackHandlerError } from './errors/callback-handler.error.js';
+export { UnexpectedLoginError } from './errors/unexpected-login.error.js';

@@ -1,0 +1,3 @@
+export { LocalCognito } from './local-cognito.js';
+export { HostedUiBrowser } from './hosted-ui-browser.js';
+export type { LocalCognitoClient, LocalCognitoOptions, LocalCognitoUser } from './local-cognito-options.interface.js';

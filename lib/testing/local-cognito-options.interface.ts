@@ -1,0 +1,36 @@
+/** A user of the local user pool. @publicApi */
+export interface LocalCognitoUser {
+  username: string;
+  password: string;
+  /** @default a stable UUID-like id derived from the username */
+  sub?: string;
+  email?: string;
+  /** @default true when `email` is set */
+  emailVerified?: boolean;
+  groups?: string[];
+  /** Extra ID-token claims such as `name` or `custom:tenant` (Cognito sends custom attributes as strings). */
+  attributes?: Record<string, string>;
+}
+
+/** An app client of the local user pool. @publicApi */
+export interface LocalCognitoClient {
+  clientId: string;
+  /** Omit for a public client (it then sends `client_id` in the token request body). */
+  clientSecret?: string;
+  /** Allowed callback URLs, matched character for character. */
+  redirectUris: string[];
+  /** Allowed sign-out URLs. */
+  logoutUris?: string[];
+}
+
+/** @publicApi */
+export interface LocalCognitoOptions {
+  /** @default 'eu-west-2_LocalPool1' */
+  userPoolId?: string;
+  users: LocalCognitoUser[];
+  clients: LocalCognitoClient[];
+  /** Lifetime of ID and access tokens, in seconds. @default 3600 */
+  tokenLifetimeSeconds?: number;
+  /** @default 0 (an ephemeral port on 127.0.0.1) */
+  port?: number;
+}

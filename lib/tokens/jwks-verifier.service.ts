@@ -1,0 +1,117 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { type KeyObject, timingSafeEqual, verify as verifySignature } from 'node:crypto';
+import { COGNITO_CONFIG } from '../cognito.constants.js';
+import type { CognitoConfig } from '../config/cognito-config.js';
+import { JwtVerificationError } from '../errors/jwt-verification.error.js';
+import type { CognitoAccessTokenClaims, CognitoIdTokenClaims, CognitoTokenUse } from './cognito-claims.interface.js';
+import { JwksCache } from './jwks-cache.js';
+import { parseJwt } from './jwt.util.js';
+
+/** @publicApi */
+export interface VerifyIdTokenOptions {
+  /** The nonce sent to /oauth2/authorize; the token's `nonce` must equal it. */
+  nonce?: string;
+}
+
+/** @publicApi */
+export interface VerifyOptions extends VerifyIdTokenOptions {
+  tokenUse: CognitoTokenUse;
+}
+
+/**
+ * Verifies Cognito ID and access tokens against the user pool's JWKS, following the
+ * steps AWS prescribes: RS256 only (whatever the header says), key by `kid`, signature,
+ * `exp`/`nbf`/`iat` with the clock tolerance, exact `iss`, `token_use`, and `aud`
+ * (ID token) or `client_id` (access token). Failures are `JwtVerificationError`,
+ * `JwksNoMatchingKeyError` or `JwksUnavailableError`.
+ *
+ * @publicApi
+ */
+@Injectable()
+export class JwksVerifierService {
+  constructor(
+    @Inject(COGNITO_CONFIG) private readonly config: CognitoConfig,
+    private readonly jwks: JwksCache,
+  ) {}
+
+  verifyIdToken(token: string, options: VerifyIdTokenOptions = {}): Promise<CognitoIdTokenClaims> {
+    return this.verify(token, { ...options, tokenUse: 'id' });
+  }
+
+  verifyAccessToken(token: string): Promise<CognitoAccessTokenClaims> {
+    return this.verify(token, { tokenUse: 'access' });
+  }
+
+  verify(token: string, options: VerifyOptions & { tokenUse: 'id' }): Promise<CognitoIdTokenClaims>;
+  verify(token: string, options: VerifyOptions & { tokenUse: 'access' }): Promise<CognitoAccessTokenClaims>;
+  verify(token: string, options: VerifyOptions): Promise<CognitoIdTokenClaims | CognitoAccessTokenClaims>;
+  async verify(token: string, { tokenUse, nonce }: VerifyOptions): Promise<CognitoIdTokenClaims | CognitoAccessTokenClaims> {
+    if (tokenUse !== 'id' && tokenUse !== 'access') throw new TypeError('verify(): tokenUse must be "id" or "access"');
+    const { header, payload, signingInput, signature } = parseJwt(token);
+
+    // The algorithm is ours to choose, never the token's.
+    if (header.alg !== 'RS256') throw new JwtVerificationError('ERR_JWT_ALG_NOT_ALLOWED', 'Only RS256-signed tokens are accepted');
+    if (header.crit !== undefined) throw new JwtVerificationError('ERR_JWT_MALFORMED', 'Malformed token: unsupported "crit" header');
+    if (typeof header.kid !== 'string') throw new JwtVerificationError('ERR_JWT_MALFORMED', 'Malformed token: the header has no "kid"');
+
+    const key = await this.jwks.getKey(header.kid);
+    if (!signatureMatches(signingInput, key, signature)) {
+      throw new JwtVerificationError('ERR_JWT_SIGNATURE_INVALID', 'The token signature is invalid');
+    }
+
+    this.checkTimes(payload);
+    this.checkClaims(payload, tokenUse, nonce);
+    return payload as unknown as CognitoIdTokenClaims | CognitoAccessTokenClaims;
+  }
+
+  private checkTimes(payload: Record<string, unknown>): void {
+    const now = Math.floor(Date.now() / 1000);
+    const tolerance = this.config.clockToleranceSeconds;
+    const { exp, nbf, iat } = payload;
+    if (!isNumericDate(exp)) throw claimError('exp', 'is missing or not a number');
+    if (now - tolerance >= exp) throw new JwtVerificationError('ERR_JWT_EXPIRED', 'The token has expired', 'exp');
+    if (nbf !== undefined) {
+      if (!isNumericDate(nbf)) throw claimError('nbf', 'is not a number');
+      if (now + tolerance < nbf) throw new JwtVerificationError('ERR_JWT_NOT_YET_VALID', 'The token is not valid yet', 'nbf');
+    }
+    if (!isNumericDate(iat)) throw claimError('iat', 'is missing or not a number');
+    if (iat > now + tolerance) throw claimError('iat', 'is in the future');
+  }
+
+  private checkClaims(payload: Record<string, unknown>, tokenUse: CognitoTokenUse, nonce: string | undefined): void {
+    if (payload.iss !== this.config.issuer) throw claimError('iss', 'does not match the user pool');
+    if (typeof payload.sub !== 'string' || payload.sub.length === 0) throw claimError('sub', 'is missing');
+    if (payload.token_use !== tokenUse) throw claimError('token_use', `is not "${tokenUse}"`);
+    if (tokenUse === 'id') {
+      const { aud } = payload;
+      const audienceOk = aud === this.config.clientId || (Array.isArray(aud) && aud.includes(this.config.clientId));
+      if (!audienceOk) throw claimError('aud', 'is not this app client');
+      if (nonce !== undefined && !sameString(payload.nonce, nonce)) throw claimError('nonce', 'does not match the login');
+    } else if (payload.client_id !== this.config.clientId) {
+      throw claimError('client_id', 'is not this app client');
+    }
+  }
+}
+
+function signatureMatches(signingInput: string, key: KeyObject, signature: Buffer): boolean {
+  try {
+    return verifySignature('RSA-SHA256', Buffer.from(signingInput), key, signature);
+  } catch {
+    return false; // e.g. a signature of the wrong length
+  }
+}
+
+function isNumericDate(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+function sameString(actual: unknown, expected: string): boolean {
+  if (typeof actual !== 'string') return false;
+  const a = Buffer.from(actual);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function claimError(claim: string, problem: string): JwtVerificationError {
+  return new JwtVerificationError('ERR_JWT_CLAIM_INVALID', `The token's "${claim}" claim ${problem}`, claim);
+}

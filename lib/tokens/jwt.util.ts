@@ -1,0 +1,46 @@
+import { JwtVerificationError } from '../errors/jwt-verification.error.js';
+
+/** Longer than any token Cognito issues (an ID token with many groups stays well below). */
+const MAX_TOKEN_LENGTH = 64 * 1024;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+/** A compact JWS split into its parts; nothing in it is trusted yet. @internal */
+export interface ParsedJwt {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+  signingInput: string;
+  signature: Buffer;
+}
+
+/** Splits and decodes a compact JWS, rejecting anything that is not one. @internal */
+export function parseJwt(token: unknown): ParsedJwt {
+  if (typeof token !== 'string' || token.length === 0) throw malformed('the token is not a non-empty string');
+  if (token.length > MAX_TOKEN_LENGTH) throw malformed('the token is too long');
+  const parts = token.split('.');
+  if (parts.length !== 3) throw malformed('a JWT has three dot-separated parts');
+  const [headerPart, payloadPart, signaturePart] = parts;
+  if (!BASE64URL.test(headerPart) || !BASE64URL.test(payloadPart) || !BASE64URL.test(signaturePart)) {
+    throw malformed('a JWT part is not base64url');
+  }
+  return {
+    header: decodeJson(headerPart, 'header'),
+    payload: decodeJson(payloadPart, 'payload'),
+    signingInput: `${headerPart}.${payloadPart}`,
+    signature: Buffer.from(signaturePart, 'base64url'),
+  };
+}
+
+function decodeJson(part: string, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+  } catch {
+    throw malformed(`the ${what} is not JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw malformed(`the ${what} is not a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+function malformed(detail: string): JwtVerificationError {
+  return new JwtVerificationError('ERR_JWT_MALFORMED', `Malformed token: ${detail}`);
+}

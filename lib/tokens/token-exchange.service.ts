@@ -1,0 +1,123 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { COGNITO_CONFIG } from '../cognito.constants.js';
+import type { CognitoConfig } from '../config/cognito-config.js';
+import { TokenEndpointError } from '../errors/token-endpoint.error.js';
+import { CognitoHttpClient, UpstreamFailure } from '../http/cognito-http.client.js';
+import type { CognitoTokenSet } from './cognito-claims.interface.js';
+
+/** @publicApi */
+export interface ExchangeCodeParams {
+  /** The authorization code from the callback's query. */
+  code: string;
+  /** Must equal the `redirect_uri` of the authorize request. @default the configured `redirectUri` */
+  redirectUri?: string;
+  /** The PKCE verifier whose S256 challenge went to /oauth2/authorize. */
+  codeVerifier?: string;
+}
+
+const OAUTH_ERROR = /^[\w.-]{1,64}$/;
+
+/**
+ * Calls Cognito's /oauth2/token. Confidential clients authenticate with HTTP Basic,
+ * public clients send `client_id` in the body. Every failure is a `TokenEndpointError`.
+ *
+ * @publicApi
+ */
+@Injectable()
+export class TokenExchangeService {
+  constructor(
+    @Inject(COGNITO_CONFIG) private readonly config: CognitoConfig,
+    private readonly http: CognitoHttpClient,
+  ) {}
+
+  /** Exchanges an authorization code for the ID, access and refresh tokens. */
+  async exchangeCode({ code, redirectUri = this.config.redirectUri, codeVerifier }: ExchangeCodeParams): Promise<CognitoTokenSet> {
+    if (typeof code !== 'string' || code.length === 0) {
+      throw new TokenEndpointError('ERR_TOKEN_RESPONSE_INVALID', 'exchangeCode() needs a non-empty code');
+    }
+    const form = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri });
+    if (codeVerifier !== undefined) form.set('code_verifier', codeVerifier);
+    const body = await this.post(form);
+    return toTokenSet(body, { requireIdToken: true });
+  }
+
+  /** POSTs the form with client authentication; returns the parsed JSON object of a 200. */
+  private async post(form: URLSearchParams): Promise<Record<string, unknown>> {
+    const headers: Record<string, string> = {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+    };
+    if (this.config.clientSecret === undefined) {
+      form.set('client_id', this.config.clientId);
+    } else {
+      headers.authorization = basicAuthorization(this.config.clientId, this.config.clientSecret);
+    }
+
+    let response;
+    try {
+      response = await this.http.request('POST', this.config.tokenUrl, { headers, body: form.toString() });
+    } catch (error) {
+      const kind = error instanceof UpstreamFailure ? error.kind : 'unreachable';
+      if (kind === 'timeout') {
+        throw new TokenEndpointError('ERR_TOKEN_ENDPOINT_TIMEOUT', `Cognito's token endpoint did not answer within ${this.config.httpTimeoutMs} ms`);
+      }
+      if (kind === 'too_large') throw new TokenEndpointError('ERR_TOKEN_RESPONSE_INVALID', "Cognito's token endpoint sent an oversized response");
+      throw new TokenEndpointError('ERR_TOKEN_ENDPOINT_UNREACHABLE', "Cognito's token endpoint could not be reached");
+    }
+
+    const json = parseObject(response.body);
+    if (response.status !== 200) {
+      const oauthError = typeof json?.error === 'string' && OAUTH_ERROR.test(json.error) ? json.error : undefined;
+      throw new TokenEndpointError(
+        'ERR_TOKEN_ENDPOINT_ERROR',
+        `Cognito's token endpoint answered HTTP ${response.status}${oauthError ? ` with error "${oauthError}"` : ''}`,
+        { status: response.status, oauthError },
+      );
+    }
+    if (json === undefined) {
+      throw new TokenEndpointError('ERR_TOKEN_RESPONSE_INVALID', "Cognito's token endpoint answered 200 with a body that is not a JSON object", {
+        status: 200,
+      });
+    }
+    return json;
+  }
+}
+
+/** RFC 6749 §2.3.1: id and secret are form-urlencoded before they are joined and base64-encoded. */
+export function basicAuthorization(clientId: string, clientSecret: string): string {
+  const encode = (value: string) => new URLSearchParams([['', value]]).toString().slice(1);
+  return `Basic ${Buffer.from(`${encode(clientId)}:${encode(clientSecret)}`).toString('base64')}`;
+}
+
+function parseObject(body: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(body);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function toTokenSet(body: Record<string, unknown>, { requireIdToken }: { requireIdToken: boolean }): CognitoTokenSet {
+  const missing: string[] = [];
+  const text = (name: string, required: boolean): string | undefined => {
+    const value = body[name];
+    if (typeof value === 'string' && value.length > 0) return value;
+    if (required || value !== undefined) missing.push(name);
+    return undefined;
+  };
+  const idToken = text('id_token', requireIdToken);
+  const accessToken = text('access_token', true);
+  const refreshToken = text('refresh_token', false);
+  const expiresIn = typeof body.expires_in === 'string' ? Number(body.expires_in) : body.expires_in;
+  if (typeof expiresIn !== 'number' || !Number.isInteger(expiresIn) || expiresIn <= 0) missing.push('expires_in');
+  if (typeof body.token_type !== 'string' || body.token_type.toLowerCase() !== 'bearer') missing.push('token_type');
+  if (missing.length > 0) {
+    throw new TokenEndpointError(
+      'ERR_TOKEN_RESPONSE_INVALID',
+      `Cognito's token response lacks a valid ${missing.join(', ')}${missing.includes('id_token') ? ' (is "openid" among the scopes?)' : ''}`,
+      { status: 200 },
+    );
+  }
+  return { idToken: idToken ?? '', accessToken: accessToken!, refreshToken, expiresIn: expiresIn as number, tokenType: 'Bearer' };
+}
