@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CognitoConfigurationError, cognitoOptionsFromEnv } from '../lib/index.js';
+import { resolveCognitoConfig } from '../lib/config/resolve-cognito-config.js';
+import { baseOptions, COOKIE_SECRET } from './support/module.js';
+
+function problemsOf(input: unknown): string[] {
+  try {
+    resolveCognitoConfig(input);
+  } catch (error) {
+    assert.ok(error instanceof CognitoConfigurationError);
+    assert.equal(error.code, 'ERR_CONFIG_INVALID');
+    assert.equal(error.message.split('\n').length, error.problems.length + 1, 'the message lists every problem');
+    return [...error.problems];
+  }
+  return assert.fail('the options were accepted');
+}
+
+describe('options', () => {
+  it('applies defaults and derives the Cognito URLs', () => {
+    const config = resolveCognitoConfig(baseOptions());
+    assert.equal(config.region, 'eu-west-2');
+    assert.equal(config.issuer, 'https://cognito-idp.eu-west-2.amazonaws.com/eu-west-2_TestPool1');
+    assert.equal(config.jwksUri, 'https://cognito-idp.eu-west-2.amazonaws.com/eu-west-2_TestPool1/.well-known/jwks.json');
+    assert.equal(config.authorizeUrl, 'https://example.auth.eu-west-2.amazoncognito.com/oauth2/authorize');
+    assert.equal(config.tokenUrl, 'https://example.auth.eu-west-2.amazoncognito.com/oauth2/token');
+    assert.equal(config.callbackPath, 'auth/callback');
+    assert.equal(config.loginPath, 'auth/login');
+    assert.deepEqual(config.scopes, ['openid', 'email', 'profile']);
+    assert.equal(config.jwksCacheTimeoutSeconds, 300);
+    assert.equal(config.httpTimeoutMs, 5000);
+    assert.equal(config.clockToleranceSeconds, 5);
+    assert.equal(config.secureCookies, true);
+    assert.equal(config.successRedirect, '/');
+  });
+
+  it('accepts a bare Hosted UI host, a custom domain and an explicit issuer', () => {
+    assert.equal(resolveCognitoConfig(baseOptions({ domain: 'myapp.auth.eu-west-2.amazoncognito.com' })).domain, 'https://myapp.auth.eu-west-2.amazoncognito.com');
+    assert.equal(resolveCognitoConfig(baseOptions({ domain: 'https://login.example.com/' })).authorizeUrl, 'https://login.example.com/oauth2/authorize');
+    const config = resolveCognitoConfig(baseOptions({ issuer: 'https://issuer-cognito-idp.eu-west-2.amazonaws.com/eu-west-2_TestPool1/' }));
+    assert.equal(config.issuer, 'https://issuer-cognito-idp.eu-west-2.amazonaws.com/eu-west-2_TestPool1');
+  });
+
+  it('reports every missing required option at once, with its environment name', () => {
+    const problems = problemsOf({});
+    const expected = [
+      ['userPoolId', 'COGNITO_USER_POOL_ID'],
+      ['clientId', 'COGNITO_CLIENT_ID'],
+      ['domain', 'COGNITO_HOST'],
+      ['redirectUri', 'COGNITO_REDIRECT_URL'],
+      ['cookieSecret', 'COGNITO_COOKIE_SECRET'],
+    ];
+    assert.equal(problems.length, expected.length, problems.join('\n'));
+    for (const [option, env] of expected) {
+      assert.ok(problems.some((problem) => problem.startsWith(`${option} (${env}) is required`)), `${option} missing from:\n${problems.join('\n')}`);
+    }
+  });
+
+  it('refuses options that are not an object', () => {
+    assert.throws(() => resolveCognitoConfig(undefined), CognitoConfigurationError);
+  });
+
+  const invalid: { name: string; overrides: Record<string, unknown>; problem: RegExp }[] = [
+    { name: 'a malformed pool id', overrides: { userPoolId: 'TestPool1' }, problem: /^userPoolId \(COGNITO_USER_POOL_ID\) must look like "<region>_<id>".*got "TestPool1"/ },
+    { name: "a region that is not the pool's", overrides: { region: 'us-east-1' }, problem: /^region \(COGNITO_USERPOOL_REGION\) must match the user pool id's region "eu-west-2", got "us-east-1"/ },
+    { name: 'a malformed region', overrides: { region: 'Europe' }, problem: /^region .* must be an AWS region/ },
+    { name: 'a plain-http domain', overrides: { domain: 'http://example.com' }, problem: /^domain \(COGNITO_HOST\) must use https/ },
+    { name: 'a domain with a path', overrides: { domain: 'https://example.com/login' }, problem: /^domain .* without path/ },
+    { name: 'a redirect URI that is not a URL', overrides: { redirectUri: 'auth/callback' }, problem: /^redirectUri \(COGNITO_REDIRECT_URL\) must be an absolute URL/ },
+    { name: 'a plain-http redirect URI off localhost', overrides: { redirectUri: 'http://app.example.com/cb' }, problem: /^redirectUri .* must use https/ },
+    { name: 'a redirect URI with a fragment', overrides: { redirectUri: 'https://app.example.com/cb#x' }, problem: /^redirectUri .* fragment/ },
+    { name: 'a token URL with credentials', overrides: { tokenUrl: 'https://user:pw@example.com/token' }, problem: /^tokenUrl .* credentials/ },
+    { name: 'an issuer that is not a URL', overrides: { issuer: 'cognito' }, problem: /^issuer \(COGNITO_ISSUER\) must be an absolute URL/ },
+    { name: 'an off-site error redirect over http', overrides: { errorRedirect: 'http://evil.example/' }, problem: /^errorRedirect .* https/ },
+    { name: 'a protocol-relative success redirect', overrides: { successRedirect: '//evil.example' }, problem: /^successRedirect / },
+    { name: 'a callback path with ..', overrides: { callbackPath: '/auth/../x' }, problem: /^callbackPath \(COGNITO_CALLBACK_URL_PATH\) must be a plain route path/ },
+    { name: 'the same login and callback path', overrides: { loginPath: 'auth/callback' }, problem: /^loginPath .* must differ from callbackPath/ },
+    { name: 'scopes without openid', overrides: { scopes: ['email'] }, problem: /^scopes \(COGNITO_SCOPES\) must include "openid"/ },
+    { name: 'a scope with a space', overrides: { scopes: ['openid', 'a b'] }, problem: /^scopes .* without spaces/ },
+    { name: 'a negative cache timeout', overrides: { jwksCacheTimeout: -1 }, problem: /^jwksCacheTimeout \(COGNITO_PUBLIC_KEYS_CACHE_TIMEOUT\) must be an integer from 0/ },
+    { name: 'a non-numeric timeout from the environment', overrides: { httpTimeoutMs: 'soon' }, problem: /^httpTimeoutMs \(COGNITO_HTTP_TIMEOUT_MS\) must be an integer.*got "soon"/ },
+    { name: 'a fractional clock tolerance', overrides: { clockToleranceSeconds: 1.5 }, problem: /^clockToleranceSeconds .* got 1\.5/ },
+    { name: 'a short cookie secret', overrides: { cookieSecret: 'too-short-secret' }, problem: /^cookieSecret \(COGNITO_COOKIE_SECRET\) is too weak/ },
+    { name: 'a long but repetitive cookie secret', overrides: { cookieSecret: 'a'.repeat(80) }, problem: /^cookieSecret .* too weak/ },
+    { name: 'a weak secret in a rotation list', overrides: { cookieSecret: [COOKIE_SECRET, 'weak'] }, problem: /^cookieSecret .* entry 2 is too weak/ },
+    { name: 'a misspelled option', overrides: { clientSecert: 'x' }, problem: /^clientSecert is not an option of CognitoModule/ },
+  ];
+  for (const { name, overrides, problem } of invalid) {
+    it(`refuses ${name}`, () => {
+      const problems = problemsOf(baseOptions(overrides as any));
+      assert.equal(problems.length, 1, problems.join('\n'));
+      assert.match(problems[0], problem);
+    });
+  }
+
+  it('never prints a secret in a problem', () => {
+    const problems = problemsOf(baseOptions({ cookieSecret: 'hunter2-hunter2', clientSecret: 42 as any }));
+    assert.ok(!problems.join('\n').includes('hunter2'));
+    assert.ok(problems.some((problem) => problem.startsWith('clientSecret (COGNITO_APP_CLIENT_SECRET) must be a string')));
+  });
+
+  it('allows plain http for localhost and 127.0.0.1, and then drops Secure cookies', () => {
+    const config = resolveCognitoConfig(baseOptions({ domain: 'http://127.0.0.1:9229', redirectUri: 'http://localhost:3000/cb' }));
+    assert.equal(config.secureCookies, false);
+    assert.equal(config.callbackPath, 'cb');
+  });
+
+  it('accepts a list of cookie secrets for rotation', () => {
+    const other = 'b3RoZXItc2VjcmV0LXRoYXQtaXMtbG9uZy1lbm91Z2gtMDk4NzY1NDMyMQ';
+    assert.deepEqual(resolveCognitoConfig(baseOptions({ cookieSecret: [COOKIE_SECRET, other] })).cookieSecrets, [COOKIE_SECRET, other]);
+  });
+});
+
+describe('cognitoOptionsFromEnv', () => {
+  it("reads the Django package's environment names", () => {
+    const options = cognitoOptionsFromEnv({
+      COGNITO_USER_POOL_ID: 'eu-west-2_TestPool1',
+      COGNITO_USERPOOL_REGION: 'eu-west-2',
+      COGNITO_CLIENT_ID: 'abc',
+      COGNITO_APP_CLIENT_SECRET: 'shh',
+      COGNITO_HOST: 'myapp.auth.eu-west-2.amazoncognito.com',
+      COGNITO_TOKEN_URL: 'https://myapp.auth.eu-west-2.amazoncognito.com/oauth2/token',
+      COGNITO_REDIRECT_URL: 'https://app.example.com/accounts/cognito/callback',
+      COGNITO_AUTH_SUCCESS_REDIRECT_URL: '/home',
+      COGNITO_AUTH_ERROR_REDIRECT_URL: '/oops',
+      COGNITO_PUBLIC_KEYS_CACHE_TIMEOUT: '120',
+      COGNITO_COOKIE_SECRET: COOKIE_SECRET,
+      COGNITO_SCOPES: 'openid email',
+    });
+    const config = resolveCognitoConfig(options);
+    assert.equal(config.clientSecret, 'shh');
+    assert.equal(config.callbackPath, 'accounts/cognito/callback');
+    assert.equal(config.successRedirect, '/home');
+    assert.equal(config.errorRedirect, '/oops');
+    assert.equal(config.jwksCacheTimeoutSeconds, 120);
+    assert.deepEqual(config.scopes, ['openid', 'email']);
+  });
+
+  it('honours the old misspelling COGNIT_CALLBACK_URL_PATH, the correct name winning', () => {
+    assert.equal(cognitoOptionsFromEnv({ COGNIT_CALLBACK_URL_PATH: '/old' }).callbackPath, '/old');
+    assert.equal(cognitoOptionsFromEnv({ COGNIT_CALLBACK_URL_PATH: '/old', COGNITO_CALLBACK_URL_PATH: '/new' }).callbackPath, '/new');
+    assert.equal('callbackPath' in cognitoOptionsFromEnv({}), false);
+  });
+
+  it('splits a comma-separated cookie secret list and ignores empty variables', () => {
+    const options = cognitoOptionsFromEnv({ COGNITO_COOKIE_SECRET: 'one, two', COGNITO_CLIENT_ID: '  ' });
+    assert.deepEqual(options.cookieSecret, ['one', 'two']);
+    assert.equal('clientId' in options, false);
+  });
+});
