@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { COGNITO_CALLBACK_HANDLER, COGNITO_CONFIG } from '../cognito.constants.js';
 import type { CognitoConfig } from '../config/cognito-config.js';
@@ -40,7 +40,7 @@ export class InvalidLoginRequest extends Error {}
  * @internal
  */
 @Injectable()
-export class LoginFlowService {
+export class LoginFlowService implements OnApplicationBootstrap {
   private readonly logger = new Logger('CognitoModule');
 
   constructor(
@@ -50,6 +50,11 @@ export class LoginFlowService {
     private readonly tokens: TokenExchangeService,
     private readonly verifier: JwksVerifierService,
   ) {}
+
+  onApplicationBootstrap(): void {
+    const { userPoolId, region, domain, loginPath, callbackPath } = this.config;
+    this.logger.log(`Cognito user pool ${userPoolId} (${region}), Hosted UI ${domain}; login at /${loginPath}, callback at /${callbackPath}`);
+  }
 
   async start(request: unknown, query: unknown): Promise<FlowStep> {
     const state = randomToken();
