@@ -6,10 +6,14 @@ import type { CognitoModuleOptions } from './config/cognito-options.interface.js
 import { resolveCognitoConfig } from './config/resolve-cognito-config.js';
 import { CognitoConfigurationError } from './errors/configuration.error.js';
 import { CognitoHttpClient } from './http/cognito-http.client.js';
+import { CookieSealer } from './http/cookie-sealer.js';
 import type { CognitoCallbackHandler } from './login/cognito-callback-handler.interface.js';
 import { LoginFlowService } from './login/login-flow.service.js';
 import { createLoginControllers } from './login/login-routes.js';
 import { LoginStateService } from './login/login-state.service.js';
+import { CognitoSessionService } from './session/cognito-session.service.js';
+import { RefreshCoordinator } from './session/refresh-coordinator.js';
+import { SessionStore } from './session/session-store.js';
 import { JwksCache } from './tokens/jwks-cache.js';
 import { JwksVerifierService } from './tokens/jwks-verifier.service.js';
 import { TokenExchangeService } from './tokens/token-exchange.service.js';
@@ -24,7 +28,7 @@ import { TokenExchangeService } from './tokens/token-exchange.service.js';
 export interface CognitoModuleExtras {
   /** The application's `CognitoCallbackHandler` class; its dependencies come from `imports`. */
   callbackHandler: Type<CognitoCallbackHandler>;
-  /** Register the module globally, so `TokenExchangeService` and `JwksVerifierService` inject anywhere. @default false */
+  /** Register the module globally, so its services (`TokenExchangeService`, `JwksVerifierService`, `CognitoSessionService`) inject anywhere. @default false */
   isGlobal?: boolean;
   /** Modules that provide the handler's dependencies (with `forRootAsync`, `imports` serves both). */
   imports?: ModuleMetadata['imports'];
@@ -60,18 +64,22 @@ function buildModule(definition: DynamicModule, extras: CognitoModuleExtras): Dy
     },
     { provide: COGNITO_CALLBACK_HANDLER, useClass: extras.callbackHandler },
     CognitoHttpClient,
+    CookieSealer,
     JwksCache,
     JwksVerifierService,
     TokenExchangeService,
     LoginStateService,
     LoginFlowService,
+    SessionStore,
+    RefreshCoordinator,
+    CognitoSessionService,
   ];
   return {
     ...definition,
     global: extras.isGlobal ?? false,
     imports: [...(definition.imports ?? []), ...(extras.imports ?? []), HttpModule.register({})],
-    controllers: [routes.login, routes.callback],
+    controllers: routes.controllers,
     providers,
-    exports: [TokenExchangeService, JwksVerifierService, COGNITO_CONFIG],
+    exports: [TokenExchangeService, JwksVerifierService, CognitoSessionService, COGNITO_CONFIG],
   };
 }

@@ -11,8 +11,11 @@ export type {
 } from './login/cognito-callback-handler.interface.js';
 export { TokenExchangeService, type ExchangeCodeParams } from './tokens/token-exchange.service.js';
 export { JwksVerifierService, type VerifyIdTokenOptions, type VerifyOptions } from './tokens/jwks-verifier.service.js';
+export { CognitoSessionService } from './session/cognito-session.service.js';
+export type { CognitoSessionState } from './session/cognito-session.interface.js';
 export type {
   CognitoAccessTokenClaims,
+  CognitoClientCredentialsToken,
   CognitoBaseClaims,
   CognitoIdTokenClaims,
   CognitoTokenSet,

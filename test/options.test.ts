@@ -32,6 +32,18 @@ describe('options', () => {
     assert.equal(config.clockToleranceSeconds, 5);
     assert.equal(config.secureCookies, true);
     assert.equal(config.successRedirect, '/');
+    assert.equal(config.logoutPath, 'auth/logout');
+    assert.equal(config.logoutEndpoint, 'https://example.auth.eu-west-2.amazoncognito.com/logout');
+    assert.equal(config.revokeUrl, 'https://example.auth.eu-west-2.amazoncognito.com/oauth2/revoke');
+    assert.equal(config.sessionRefreshMarginSeconds, 60);
+    assert.equal(config.sessionMaxAgeSeconds, 2592000);
+    assert.equal(config.sessionIncludeIdToken, false);
+  });
+
+  it('reads booleans and numbers given as environment strings', () => {
+    const config = resolveCognitoConfig(baseOptions({ sessionIncludeIdToken: 'true' as any, sessionRefreshMarginSeconds: '30' as any }));
+    assert.equal(config.sessionIncludeIdToken, true);
+    assert.equal(config.sessionRefreshMarginSeconds, 30);
   });
 
   it('accepts a bare Hosted UI host, a custom domain and an explicit issuer', () => {
@@ -83,6 +95,10 @@ describe('options', () => {
     { name: 'a short cookie secret', overrides: { cookieSecret: 'too-short-secret' }, problem: /^cookieSecret \(COGNITO_COOKIE_SECRET\) is too weak/ },
     { name: 'a long but repetitive cookie secret', overrides: { cookieSecret: 'a'.repeat(80) }, problem: /^cookieSecret .* too weak/ },
     { name: 'a weak secret in a rotation list', overrides: { cookieSecret: [COOKIE_SECRET, 'weak'] }, problem: /^cookieSecret .* entry 2 is too weak/ },
+    { name: 'a logout path equal to the login path', overrides: { logoutPath: '/auth/login' }, problem: /^logoutPath \(COGNITO_LOGOUT_PATH\) must differ/ },
+    { name: 'a plain-http sign-out URL off localhost', overrides: { logoutUri: 'http://app.example.com/bye' }, problem: /^logoutUri \(COGNITO_LOGOUT_URL\) must use https/ },
+    { name: 'a session flag that is not a boolean', overrides: { sessionIncludeIdToken: 'sometimes' }, problem: /^sessionIncludeIdToken \(COGNITO_SESSION_INCLUDE_ID_TOKEN\) must be true or false, got "sometimes"/ },
+    { name: 'a session lifetime under a minute', overrides: { sessionMaxAgeSeconds: 5 }, problem: /^sessionMaxAgeSeconds .* from 60/ },
     { name: 'a misspelled option', overrides: { clientSecert: 'x' }, problem: /^clientSecert is not an option of CognitoModule/ },
   ];
   for (const { name, overrides, problem } of invalid) {

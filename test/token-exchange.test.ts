@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { TokenEndpointError, TokenExchangeService } from '../lib/index.js';
+import { JwksVerifierService, TokenEndpointError, TokenExchangeService } from '../lib/index.js';
+import { LocalCognito } from '../lib/testing/index.js';
 import { compileCognito } from './support/module.js';
 import { closedPort, json, startServer, type ScriptedServer } from './support/servers.js';
 
@@ -94,4 +95,110 @@ describe('TokenExchangeService.exchangeCode', () => {
       for (const secret of ['secret-code-123', 'sec ret', 'sec+ret']) assert.ok(!error.message.includes(secret) && !String(error.cause ?? '').includes(secret));
     });
   }
+});
+
+describe('TokenExchangeService refresh, revoke and client credentials', () => {
+  let server: ScriptedServer;
+  let respond: Parameters<typeof startServer>[0];
+  before(async () => {
+    server = await startServer((req, res) => respond(req, res));
+  });
+  after(() => server.close());
+
+  const service = async (overrides: Record<string, unknown> = {}) =>
+    (await compileCognito({ clientSecret: 'shh', domain: server.url, httpTimeoutMs: 500, ...overrides })).get(TokenExchangeService);
+
+  it('refresh() posts grant_type=refresh_token and keeps the refresh token absent when Cognito does not rotate it', async () => {
+    respond = (_req, res) => json(res, 200, { ...GOOD_RESPONSE, refresh_token: undefined });
+    const tokens = await (await service()).refresh('the-refresh-token');
+    assert.equal(tokens.refreshToken, undefined);
+    assert.equal(tokens.accessToken, 'access.token.value');
+    const request = server.requests.at(-1)!;
+    assert.equal(request.url, '/oauth2/token');
+    assert.deepEqual(Object.fromEntries(new URLSearchParams(request.body)), { grant_type: 'refresh_token', refresh_token: 'the-refresh-token' });
+    assert.equal(request.headers.authorization, `Basic ${Buffer.from('testclient123:shh').toString('base64')}`);
+  });
+
+  it('refresh() returns the new refresh token when Cognito rotates it', async () => {
+    respond = (_req, res) => json(res, 200, { ...GOOD_RESPONSE, refresh_token: 'rotated' });
+    assert.equal((await (await service()).refresh('old')).refreshToken, 'rotated');
+  });
+
+  it('refresh() reports a revoked refresh token as invalid_grant', async () => {
+    respond = (_req, res) => json(res, 400, { error: 'invalid_grant' });
+    await assert.rejects((await service()).refresh('revoked'), { code: 'ERR_TOKEN_ENDPOINT_ERROR', oauthError: 'invalid_grant', reason: 'invalid_grant' });
+  });
+
+  it('revoke() posts the token to /oauth2/revoke and accepts an empty 200', async () => {
+    respond = (_req, res) => {
+      res.writeHead(200).end();
+    };
+    await (await service({ clientSecret: undefined })).revoke('rt-value');
+    const request = server.requests.at(-1)!;
+    assert.equal(request.url, '/oauth2/revoke');
+    assert.deepEqual(Object.fromEntries(new URLSearchParams(request.body)), { token: 'rt-value', client_id: 'testclient123' });
+  });
+
+  it('revoke() reports a failure with the revocation endpoint named', async () => {
+    respond = (_req, res) => json(res, 400, { error: 'unsupported_token_type' });
+    const error = await (await service()).revoke('rt').catch((caught: unknown) => caught);
+    assert.ok(error instanceof TokenEndpointError);
+    assert.match(error.message, /revocation endpoint answered HTTP 400/);
+  });
+
+  it('clientCredentials() caches the token and shares one request between concurrent callers', async () => {
+    respond = (_req, res) => {
+      setTimeout(() => json(res, 200, { access_token: 'machine-token', token_type: 'Bearer', expires_in: 3600 }), 50);
+    };
+    const tokens = await service();
+    const start = server.requests.length;
+    const results = await Promise.all(Array.from({ length: 20 }, () => tokens.clientCredentials(['orders/write', 'orders/read'])));
+    assert.ok(results.every((result) => result.accessToken === 'machine-token'));
+    assert.equal(server.requests.length - start, 1);
+    assert.equal(new URLSearchParams(server.requests.at(-1)!.body).get('scope'), 'orders/read orders/write');
+    await tokens.clientCredentials(['orders/read', 'orders/write']);
+    assert.equal(server.requests.length - start, 1, 'the cached token is reused');
+    await tokens.clientCredentials(['orders/read']);
+    assert.equal(server.requests.length - start, 2, 'another scope set is another token');
+  });
+
+  it('clientCredentials() fetches a new token once the cached one nears expiry', async () => {
+    respond = (_req, res) => json(res, 200, { access_token: `t${server.requests.length}`, token_type: 'Bearer', expires_in: 1 });
+    const tokens = await service();
+    const first = await tokens.clientCredentials(['a/b']);
+    const second = await tokens.clientCredentials(['a/b']);
+    assert.notEqual(first.accessToken, second.accessToken, 'a 1-second token is renewed at once');
+  });
+
+  it('clientCredentials() does not cache a failure', async () => {
+    respond = (_req, res) => json(res, 500, {});
+    const tokens = await service();
+    await assert.rejects(tokens.clientCredentials(['x/y']), { reason: 'cognito_unavailable' });
+    respond = (_req, res) => json(res, 200, { access_token: 'ok', token_type: 'Bearer', expires_in: 3600 });
+    assert.equal((await tokens.clientCredentials(['x/y'])).accessToken, 'ok');
+  });
+
+  it('clientCredentials() refuses a public client', async () => {
+    await assert.rejects((await service({ clientSecret: undefined })).clientCredentials(['x/y']), /needs a client secret/);
+  });
+});
+
+describe('client credentials against the local Cognito', () => {
+  it('returns an access token that the verifier accepts, with client_id and the custom scope', async () => {
+    const cognito = await LocalCognito.start({
+      users: [],
+      clients: [{ clientId: 'machine', clientSecret: 'machine-secret', redirectUris: ['http://127.0.0.1:3000/cb'], customScopes: ['orders/read'] }],
+    });
+    try {
+      const moduleRef = await compileCognito({ ...cognito.moduleOptions('machine'), redirectUri: 'http://127.0.0.1:3000/cb' });
+      const token = await moduleRef.get(TokenExchangeService).clientCredentials(['orders/read']);
+      const claims = await moduleRef.get(JwksVerifierService).verifyAccessToken(token.accessToken);
+      assert.equal(claims.client_id, 'machine');
+      assert.equal(claims.sub, 'machine');
+      assert.equal(claims.scope, 'orders/read');
+      assert.equal(claims.username, undefined);
+    } finally {
+      await cognito.stop();
+    }
+  });
 });

@@ -24,4 +24,12 @@ export interface CognitoConfig {
   readonly httpTimeoutMs: number;
   readonly clockToleranceSeconds: number;
   readonly loginTimeoutSeconds: number;
+  readonly revokeUrl: string;
+  /** Cognito's `/logout` endpoint (not OIDC RP-initiated logout). */
+  readonly logoutEndpoint: string;
+  readonly logoutUri: string | undefined;
+  readonly logoutPath: string;
+  readonly sessionRefreshMarginSeconds: number;
+  readonly sessionMaxAgeSeconds: number;
+  readonly sessionIncludeIdToken: boolean;
 }

@@ -101,6 +101,35 @@ export interface CognitoModuleOptions {
    * @default 600
    */
   loginTimeoutSeconds?: number;
+  /**
+   * A sign-out URL registered on the app client: after logout, Cognito's `/logout` sends the
+   * browser there. Without it, logout only clears this app's cookies and redirects to `/`.
+   * Env: `COGNITO_LOGOUT_URL`.
+   */
+  logoutUri?: string;
+  /**
+   * Route that signs out (GET and POST). Env: `COGNITO_LOGOUT_PATH`.
+   * @default 'auth/logout'
+   */
+  logoutPath?: string;
+  /**
+   * Refresh the session when the access token expires within this many seconds.
+   * Env: `COGNITO_SESSION_REFRESH_MARGIN_SECONDS`.
+   * @default 60
+   */
+  sessionRefreshMarginSeconds?: number;
+  /**
+   * Lifetime of the session cookies, in seconds; match the app client's refresh-token lifetime.
+   * Env: `COGNITO_SESSION_MAX_AGE_SECONDS`.
+   * @default 2592000 (30 days, Cognito's default refresh-token lifetime)
+   */
+  sessionMaxAgeSeconds?: number;
+  /**
+   * Keep the ID token in the session cookies too. Off by default: an ID token with many
+   * groups or attributes can add several kilobytes to every request. Env: `COGNITO_SESSION_INCLUDE_ID_TOKEN`.
+   * @default false
+   */
+  sessionIncludeIdToken?: boolean;
 }
 
 /** The environment variable that feeds each option (the Django package's names where it had one). */
@@ -125,4 +154,9 @@ export const COGNITO_ENV_NAMES = {
   httpTimeoutMs: 'COGNITO_HTTP_TIMEOUT_MS',
   clockToleranceSeconds: 'COGNITO_CLOCK_TOLERANCE_SECONDS',
   loginTimeoutSeconds: 'COGNITO_LOGIN_TIMEOUT_SECONDS',
+  logoutUri: 'COGNITO_LOGOUT_URL',
+  logoutPath: 'COGNITO_LOGOUT_PATH',
+  sessionRefreshMarginSeconds: 'COGNITO_SESSION_REFRESH_MARGIN_SECONDS',
+  sessionMaxAgeSeconds: 'COGNITO_SESSION_MAX_AGE_SECONDS',
+  sessionIncludeIdToken: 'COGNITO_SESSION_INCLUDE_ID_TOKEN',
 } as const satisfies Record<keyof CognitoModuleOptions, string>;

@@ -61,6 +61,16 @@ export function resolveCognitoConfig(input: unknown): CognitoConfig {
     return number;
   };
 
+  const boolean = (option: keyof CognitoModuleOptions, fallback: boolean): boolean => {
+    const value = options[option];
+    if (value === undefined || value === null || value === '') return fallback;
+    if (typeof value === 'boolean') return value;
+    if (typeof value === 'string' && /^(true|1|yes)$/i.test(value.trim())) return true;
+    if (typeof value === 'string' && /^(false|0|no)$/i.test(value.trim())) return false;
+    fail(option, 'must be true or false', value);
+    return fallback;
+  };
+
   // --- user pool and region -------------------------------------------------
   const userPoolId = requiredString('userPoolId', 'the user pool id, "<region>_<id>" such as "eu-west-2_AbC123xyz"');
   const poolRegion = userPoolId === undefined ? undefined : POOL_ID.exec(userPoolId)?.[1];
@@ -97,7 +107,12 @@ export function resolveCognitoConfig(input: unknown): CognitoConfig {
   // --- routes and redirects ------------------------------------------------
   const callbackPath = checkRoute('callbackPath', optionalString('callbackPath') ?? (redirectUri && new URL(redirectUri).pathname));
   const loginPath = checkRoute('loginPath', optionalString('loginPath') ?? 'auth/login');
+  const logoutPath = checkRoute('logoutPath', optionalString('logoutPath') ?? 'auth/logout');
   if (callbackPath !== undefined && callbackPath === loginPath) fail('loginPath', 'must differ from callbackPath', loginPath);
+  if (logoutPath !== undefined && (logoutPath === loginPath || logoutPath === callbackPath)) {
+    fail('logoutPath', 'must differ from loginPath and callbackPath', logoutPath);
+  }
+  const logoutUri = checkUrl('logoutUri', optionalString('logoutUri'));
   const successRedirect = checkRedirect('successRedirect', optionalString('successRedirect') ?? '/');
   const errorRedirect = checkRedirect('errorRedirect', optionalString('errorRedirect') ?? '/');
 
@@ -109,6 +124,9 @@ export function resolveCognitoConfig(input: unknown): CognitoConfig {
   const httpTimeoutMs = integer('httpTimeoutMs', 5000, 1, 120_000);
   const clockToleranceSeconds = integer('clockToleranceSeconds', 5, 0, 300);
   const loginTimeoutSeconds = integer('loginTimeoutSeconds', 600, 30, 3600);
+  const sessionRefreshMarginSeconds = integer('sessionRefreshMarginSeconds', 60, 0, 3600);
+  const sessionMaxAgeSeconds = integer('sessionMaxAgeSeconds', 30 * 24 * 3600, 60, 10 * 366 * 24 * 3600);
+  const sessionIncludeIdToken = boolean('sessionIncludeIdToken', false);
 
   for (const key of Object.keys(options)) {
     if (!(key in COGNITO_ENV_NAMES)) problems.push(`${key} is not an option of CognitoModule (misspelled?)`);
@@ -139,6 +157,13 @@ export function resolveCognitoConfig(input: unknown): CognitoConfig {
     httpTimeoutMs,
     clockToleranceSeconds,
     loginTimeoutSeconds,
+    revokeUrl: `${domain}/oauth2/revoke`,
+    logoutEndpoint: `${domain}/logout`,
+    logoutUri,
+    logoutPath: logoutPath!,
+    sessionRefreshMarginSeconds,
+    sessionMaxAgeSeconds,
+    sessionIncludeIdToken,
   };
 
   /** https everywhere; plain http only for loopback hosts (local development and tests). */

@@ -7,11 +7,12 @@ import { CallbackHandlerError } from '../errors/callback-handler.error.js';
 import { CognitoError } from '../errors/cognito.error.js';
 import { LoginFlowError } from '../errors/login-flow.error.js';
 import { UnexpectedLoginError } from '../errors/unexpected-login.error.js';
-import { singleQueryValue } from '../http/platform.util.js';
+import { singleQueryValue } from '../http/cookies.util.js';
 import { JwksVerifierService } from '../tokens/jwks-verifier.service.js';
 import { TokenExchangeService } from '../tokens/token-exchange.service.js';
 import type { CognitoCallbackContext, CognitoCallbackHandler, CognitoCallbackOutcome } from './cognito-callback-handler.interface.js';
-import { LoginStateService, type SetCookie } from './login-state.service.js';
+import { LoginStateService } from './login-state.service.js';
+import type { SetCookie } from '../http/cookies.util.js';
 import { isRedirectTarget, sanitizeReturnTo, withErrorReason } from './return-to.util.js';
 
 /** Query parameters the login route forwards to /oauth2/authorize, with what each may hold. */

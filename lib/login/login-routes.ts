@@ -1,7 +1,8 @@
-import { BadRequestException, Controller, Get, Inject, Query, Req, Res, type Type } from '@nestjs/common';
+import { BadRequestException, Controller, Get, Inject, Post, Query, Req, Res, type Type } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { COGNITO_ROUTES } from '../cognito.constants.js';
 import type { CognitoConfig } from '../config/cognito-config.js';
+import { CognitoSessionService } from '../session/cognito-session.service.js';
 import { type FlowStep, InvalidLoginRequest, LoginFlowService } from './login-flow.service.js';
 
 /**
@@ -24,7 +25,7 @@ function send(adapterHost: HttpAdapterHost, response: unknown, step: FlowStep): 
  *
  * @internal
  */
-export function createLoginControllers(): { login: Type; callback: Type; applyPaths(config: CognitoConfig): void } {
+export function createLoginControllers(): { controllers: Type[]; applyPaths(config: CognitoConfig): void } {
   @Controller()
   class CognitoLoginController {
     constructor(
@@ -63,12 +64,38 @@ export function createLoginControllers(): { login: Type; callback: Type; applyPa
     }
   }
 
+  @Controller()
+  class CognitoLogoutController {
+    constructor(
+      private readonly session: CognitoSessionService,
+      private readonly adapterHost: HttpAdapterHost,
+      @Inject(COGNITO_ROUTES) _routes: unknown,
+    ) {}
+
+    /** GET for links. */
+    @Get()
+    logoutByLink(@Req() request: unknown, @Res() response: unknown): Promise<void> {
+      return this.logout(request, response);
+    }
+
+    /** POST for sign-out forms and buttons. */
+    @Post()
+    logoutByForm(@Req() request: unknown, @Res() response: unknown): Promise<void> {
+      return this.logout(request, response);
+    }
+
+    private async logout(request: unknown, response: unknown): Promise<void> {
+      const redirectTo = await this.session.logout(request, response);
+      send(this.adapterHost, response, { cookies: [], redirectTo });
+    }
+  }
+
   return {
-    login: CognitoLoginController,
-    callback: CognitoCallbackController,
+    controllers: [CognitoLoginController, CognitoCallbackController, CognitoLogoutController],
     applyPaths(config) {
       Controller(config.loginPath)(CognitoLoginController);
       Controller(config.callbackPath)(CognitoCallbackController);
+      Controller(config.logoutPath)(CognitoLogoutController);
     },
   };
 }

@@ -19,8 +19,13 @@ export interface LocalCognitoClient {
   clientSecret?: string;
   /** Allowed callback URLs, matched character for character. */
   redirectUris: string[];
-  /** Allowed sign-out URLs. */
+  /** Allowed sign-out URLs (`logout_uri` of `/logout`). */
   logoutUris?: string[];
+  /**
+   * Resource-server scopes (such as `orders/read`) the client may obtain with the
+   * `client_credentials` grant; setting any enables that grant (the client needs a secret).
+   */
+  customScopes?: string[];
 }
 
 /** @publicApi */
@@ -31,6 +36,8 @@ export interface LocalCognitoOptions {
   clients: LocalCognitoClient[];
   /** Lifetime of ID and access tokens, in seconds. @default 3600 */
   tokenLifetimeSeconds?: number;
+  /** Issue a new refresh token on every refresh (Cognito's refresh-token rotation). @default false */
+  rotateRefreshTokens?: boolean;
   /** @default 0 (an ephemeral port on 127.0.0.1) */
   port?: number;
 }

@@ -34,6 +34,8 @@ const RESOURCE = 'urn:local-cognito:user-pool';
 export class LocalCognito {
   /** Requests the provider answered, by path (e.g. `/oauth2/token`), for assertions in tests. */
   readonly requestCounts = new Map<string, number>();
+  /** Hosted UI sessions ended through `/logout`. */
+  logouts = 0;
 
   private constructor(
     private readonly server: Server,
@@ -41,6 +43,7 @@ export class LocalCognito {
     /** `http://127.0.0.1:<port>`: the Hosted UI domain. */
     readonly url: string,
     private readonly options: LocalCognitoOptions,
+    private readonly storage = createMemoryAdapter(),
   ) {}
 
   static async start(options: LocalCognitoOptions): Promise<LocalCognito> {
@@ -106,8 +109,45 @@ export class LocalCognito {
     const counted = path.startsWith('/login/') ? '/login' : path;
     this.requestCounts.set(counted, (this.requestCounts.get(counted) ?? 0) + 1);
     if (path.startsWith('/login/')) return this.signInPage(provider, req, res);
+    if (path === '/logout' && req.method === 'GET') return this.logout(req, res);
     if (path === `/${this.userPoolId}/.well-known/openid-configuration`) req.url = '/.well-known/openid-configuration';
     providerCallback(req, res);
+  }
+
+  /**
+   * Cognito's `/logout` (not OIDC RP-initiated logout): ends the Hosted UI session, then
+   * redirects to a registered `logout_uri`, or back to sign-in with `redirect_uri` and
+   * `response_type`. It revokes nothing.
+   */
+  private logout(req: IncomingMessage, res: ServerResponse): void {
+    const params = new URL(req.url ?? '/', this.url).searchParams;
+    const client = this.options.clients.find((candidate) => candidate.clientId === params.get('client_id'));
+    const logoutUri = params.get('logout_uri');
+    const redirectUri = params.get('redirect_uri');
+    let destination: string | undefined;
+    if (client !== undefined && logoutUri !== null && (client.logoutUris ?? []).includes(logoutUri)) {
+      destination = logoutUri;
+    } else if (client !== undefined && redirectUri !== null && params.get('response_type') && client.redirectUris.includes(redirectUri)) {
+      const signIn = new URL(this.authorizeUrl);
+      for (const name of ['client_id', 'redirect_uri', 'response_type', 'scope', 'state']) {
+        const value = params.get(name);
+        if (value !== null) signIn.searchParams.set(name, value);
+      }
+      destination = signIn.toString();
+    }
+    if (destination === undefined) {
+      res.writeHead(400, { 'content-type': 'text/html; charset=utf-8' }).end(renderErrorPage('redirect_mismatch', 'Unknown client, or logout_uri is not a registered sign-out URL'));
+      return;
+    }
+    const sessionId = /(?:^|;\s*)_session=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
+    if (sessionId !== undefined) this.storage.destroy('Session', sessionId);
+    const expired = 'Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly';
+    res.writeHead(302, {
+      location: destination,
+      'set-cookie': ['_session', '_session.sig', '_session.legacy', '_session.legacy.sig'].map((name) => `${name}=; ${expired}`),
+    });
+    res.end();
+    this.logouts += 1;
   }
 
   /** The interaction oidc-provider hands over: show the form, check the password, finish. */
@@ -144,15 +184,16 @@ export class LocalCognito {
     const findUser = (sub: string) => users.find((user) => subOf(user) === sub);
     const customClaims = [...new Set(users.flatMap((user) => Object.keys(user.attributes ?? {})))];
     const lifetime = this.options.tokenLifetimeSeconds ?? 3600;
+    const customScopes = [...new Set(this.options.clients.flatMap((client) => client.customScopes ?? []))];
 
     return {
-      adapter: createMemoryAdapter(),
+      adapter: this.storage.Adapter,
       clients: this.options.clients.map((client) => ({
         client_id: client.clientId,
         client_secret: client.clientSecret,
         redirect_uris: client.redirectUris,
         post_logout_redirect_uris: client.logoutUris ?? [],
-        grant_types: ['authorization_code', 'refresh_token'],
+        grant_types: ['authorization_code', 'refresh_token', ...(client.customScopes?.length && client.clientSecret ? ['client_credentials'] : [])],
         response_types: ['code'],
         token_endpoint_auth_method: client.clientSecret === undefined ? 'none' : 'client_secret_basic',
       })),
@@ -170,7 +211,7 @@ export class LocalCognito {
       responseTypes: ['code'],
       pkce: { required: () => false },
       extraParams: ['identity_provider', 'idp_identifier', 'lang'],
-      ttl: { AccessToken: lifetime, IdToken: lifetime, AuthorizationCode: 300, Interaction: 3600, Session: 86400, Grant: 86400, RefreshToken: 30 * 86400 },
+      ttl: { AccessToken: lifetime, ClientCredentials: lifetime, IdToken: lifetime, AuthorizationCode: 300, Interaction: 3600, Session: 86400, Grant: 86400, RefreshToken: 30 * 86400 },
       routes: {
         authorization: '/oauth2/authorize',
         token: '/oauth2/token',
@@ -180,17 +221,18 @@ export class LocalCognito {
       },
       interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/login/${interaction.uid}` },
       issueRefreshToken: (_ctx: unknown, client: any) => client.grantTypeAllowed('refresh_token'),
-      rotateRefreshToken: () => false,
+      rotateRefreshToken: () => this.options.rotateRefreshTokens ?? false,
       features: {
         devInteractions: { enabled: false },
         revocation: { enabled: true },
+        clientCredentials: { enabled: true },
         userinfo: { enabled: true },
         resourceIndicators: {
           enabled: true,
           defaultResource: () => RESOURCE,
           useGrantedResource: () => true,
           getResourceServerInfo: () => ({
-            scope: SCOPES.join(' '),
+            scope: [...SCOPES, ...customScopes].join(' '),
             audience: RESOURCE,
             accessTokenTTL: lifetime,
             accessTokenFormat: 'jwt',

@@ -4,12 +4,12 @@
  *
  * @internal
  */
-export function createMemoryAdapter(): new (model: string) => unknown {
+export function createMemoryAdapter(): { Adapter: new (model: string) => unknown; destroy(model: string, id: string): void } {
   const store = new Map<string, { payload: Record<string, any>; expiresAt: number }>();
   const byUid = new Map<string, string>();
   const byGrant = new Map<string, Set<string>>();
 
-  return class MemoryAdapter {
+  class MemoryAdapter {
     constructor(private readonly model: string) {}
 
     private key(id: string): string {
@@ -53,7 +53,9 @@ export function createMemoryAdapter(): new (model: string) => unknown {
       for (const key of byGrant.get(grantId) ?? []) store.delete(key);
       byGrant.delete(grantId);
     }
-  };
+  }
+
+  return { Adapter: MemoryAdapter, destroy: (model, id) => store.delete(`${model}:${id}`) };
 
   function read(key: string): Record<string, any> | undefined {
     const entry = store.get(key);

@@ -51,3 +51,12 @@ export interface CognitoTokenSet {
   expiresIn: number;
   tokenType: 'Bearer';
 }
+
+/** A machine-to-machine access token from the `client_credentials` grant. @publicApi */
+export interface CognitoClientCredentialsToken {
+  accessToken: string;
+  expiresIn: number;
+  tokenType: 'Bearer';
+  /** The scopes Cognito granted, space-separated. */
+  scope?: string;
+}

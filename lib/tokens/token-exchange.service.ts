@@ -3,7 +3,7 @@ import { COGNITO_CONFIG } from '../cognito.constants.js';
 import type { CognitoConfig } from '../config/cognito-config.js';
 import { TokenEndpointError } from '../errors/token-endpoint.error.js';
 import { CognitoHttpClient, UpstreamFailure } from '../http/cognito-http.client.js';
-import type { CognitoTokenSet } from './cognito-claims.interface.js';
+import type { CognitoClientCredentialsToken, CognitoTokenSet } from './cognito-claims.interface.js';
 
 /** @publicApi */
 export interface ExchangeCodeParams {
@@ -16,6 +16,8 @@ export interface ExchangeCodeParams {
 }
 
 const OAUTH_ERROR = /^[\w.-]{1,64}$/;
+/** A cached client-credentials token is renewed this long before it expires. */
+const CLIENT_CREDENTIALS_MARGIN_SECONDS = 60;
 
 /**
  * Calls Cognito's /oauth2/token. Confidential clients authenticate with HTTP Basic,
@@ -25,6 +27,8 @@ const OAUTH_ERROR = /^[\w.-]{1,64}$/;
  */
 @Injectable()
 export class TokenExchangeService {
+  private readonly machineTokens = new Map<string, Promise<{ token: CognitoClientCredentialsToken; renewAt: number }>>();
+
   constructor(
     @Inject(COGNITO_CONFIG) private readonly config: CognitoConfig,
     private readonly http: CognitoHttpClient,
@@ -37,12 +41,69 @@ export class TokenExchangeService {
     }
     const form = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri });
     if (codeVerifier !== undefined) form.set('code_verifier', codeVerifier);
-    const body = await this.post(form);
+    const body = await this.post(this.config.tokenUrl, form);
     return toTokenSet(body, { requireIdToken: true });
   }
 
+  /**
+   * Trades a refresh token for new ID and access tokens (grant `refresh_token`).
+   * `refreshToken` in the result is set only when the app client rotates refresh tokens;
+   * otherwise keep using the old one. A revoked or expired refresh token fails with
+   * `oauthError: 'invalid_grant'`.
+   */
+  async refresh(refreshToken: string): Promise<CognitoTokenSet> {
+    if (typeof refreshToken !== 'string' || refreshToken.length === 0) {
+      throw new TokenEndpointError('ERR_TOKEN_RESPONSE_INVALID', 'refresh() needs a non-empty refresh token');
+    }
+    const body = await this.post(this.config.tokenUrl, new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }));
+    return toTokenSet(body, { requireIdToken: false });
+  }
+
+  /**
+   * Revokes a refresh token at /oauth2/revoke, which also invalidates the access tokens issued
+   * from it at Cognito (their JWTs still pass an offline check until they expire).
+   */
+  async revoke(refreshToken: string): Promise<void> {
+    await this.post(this.config.revokeUrl, new URLSearchParams({ token: refreshToken }), { expectJson: false });
+  }
+
+  /**
+   * An access token for machine-to-machine calls (grant `client_credentials`; needs a client
+   * secret). Cached in memory until shortly before it expires; concurrent callers share one request.
+   */
+  async clientCredentials(scopes: readonly string[] = []): Promise<CognitoClientCredentialsToken> {
+    if (this.config.clientSecret === undefined) {
+      throw new TokenEndpointError('ERR_TOKEN_RESPONSE_INVALID', 'clientCredentials() needs a client secret: Cognito refuses this grant to public clients');
+    }
+    const scope = [...new Set(scopes)].sort().join(' ');
+    const entry = this.machineTokens.get(scope);
+    if (entry !== undefined) {
+      const settled = await entry.catch(() => undefined);
+      if (settled !== undefined && Date.now() < settled.renewAt) return settled.token;
+    }
+    // Stale or failed: the first caller to get here starts one new request; the others join it.
+    let pending = this.machineTokens.get(scope);
+    if (pending === entry) {
+      pending = this.fetchClientCredentials(scope);
+      this.machineTokens.set(scope, pending);
+    }
+    return (await pending!).token;
+  }
+
+  private async fetchClientCredentials(scope: string): Promise<{ token: CognitoClientCredentialsToken; renewAt: number }> {
+    const form = new URLSearchParams({ grant_type: 'client_credentials' });
+    if (scope) form.set('scope', scope);
+    const body = await this.post(this.config.tokenUrl, form);
+    const { accessToken, expiresIn } = toTokenSet(body, { requireIdToken: false });
+    const margin = Math.min(CLIENT_CREDENTIALS_MARGIN_SECONDS, Math.ceil(expiresIn / 2));
+    return {
+      token: { accessToken, expiresIn, tokenType: 'Bearer', scope: typeof body.scope === 'string' ? body.scope : undefined },
+      renewAt: Date.now() + (expiresIn - margin) * 1000,
+    };
+  }
+
   /** POSTs the form with client authentication; returns the parsed JSON object of a 200. */
-  private async post(form: URLSearchParams): Promise<Record<string, unknown>> {
+  private async post(url: string, form: URLSearchParams, { expectJson = true } = {}): Promise<Record<string, unknown>> {
     const headers: Record<string, string> = {
       'content-type': 'application/x-www-form-urlencoded',
       accept: 'application/json',
@@ -53,16 +114,17 @@ export class TokenExchangeService {
       headers.authorization = basicAuthorization(this.config.clientId, this.config.clientSecret);
     }
 
+    const endpoint = url === this.config.revokeUrl ? "Cognito's revocation endpoint" : "Cognito's token endpoint";
     let response;
     try {
-      response = await this.http.request('POST', this.config.tokenUrl, { headers, body: form.toString() });
+      response = await this.http.request('POST', url, { headers, body: form.toString() });
     } catch (error) {
       const kind = error instanceof UpstreamFailure ? error.kind : 'unreachable';
       if (kind === 'timeout') {
-        throw new TokenEndpointError('ERR_TOKEN_ENDPOINT_TIMEOUT', `Cognito's token endpoint did not answer within ${this.config.httpTimeoutMs} ms`);
+        throw new TokenEndpointError('ERR_TOKEN_ENDPOINT_TIMEOUT', `${endpoint} did not answer within ${this.config.httpTimeoutMs} ms`);
       }
-      if (kind === 'too_large') throw new TokenEndpointError('ERR_TOKEN_RESPONSE_INVALID', "Cognito's token endpoint sent an oversized response");
-      throw new TokenEndpointError('ERR_TOKEN_ENDPOINT_UNREACHABLE', "Cognito's token endpoint could not be reached");
+      if (kind === 'too_large') throw new TokenEndpointError('ERR_TOKEN_RESPONSE_INVALID', `${endpoint} sent an oversized response`);
+      throw new TokenEndpointError('ERR_TOKEN_ENDPOINT_UNREACHABLE', `${endpoint} could not be reached`);
     }
 
     const json = parseObject(response.body);
@@ -70,12 +132,13 @@ export class TokenExchangeService {
       const oauthError = typeof json?.error === 'string' && OAUTH_ERROR.test(json.error) ? json.error : undefined;
       throw new TokenEndpointError(
         'ERR_TOKEN_ENDPOINT_ERROR',
-        `Cognito's token endpoint answered HTTP ${response.status}${oauthError ? ` with error "${oauthError}"` : ''}`,
+        `${endpoint} answered HTTP ${response.status}${oauthError ? ` with error "${oauthError}"` : ''}`,
         { status: response.status, oauthError },
       );
     }
+    if (!expectJson) return {};
     if (json === undefined) {
-      throw new TokenEndpointError('ERR_TOKEN_RESPONSE_INVALID', "Cognito's token endpoint answered 200 with a body that is not a JSON object", {
+      throw new TokenEndpointError('ERR_TOKEN_RESPONSE_INVALID', `${endpoint} answered 200 with a body that is not a JSON object`, {
         status: 200,
       });
     }

@@ -1,10 +1,11 @@
 import 'reflect-metadata';
-import { Controller, Get, Injectable, Module, type INestApplication, type LoggerService } from '@nestjs/common';
+import { Controller, Get, Injectable, Module, Req, Res, type INestApplication, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import {
   CognitoModule,
+  CognitoSessionService,
   type CognitoCallbackContext,
   type CognitoCallbackHandler,
   type CognitoCallbackOutcome,
@@ -21,6 +22,8 @@ export const PLATFORMS: Platform[] = ['express', 'fastify'];
 export class LoginRecorder {
   successes: CognitoLoginResult[] = [];
   errors: CognitoError[] = [];
+  /** Keep the tokens in session cookies after a login. */
+  establishSession = false;
   /** Lets a test steer the handler. */
   behaviour: { onSuccess?: (result: CognitoLoginResult, ctx: CognitoCallbackContext) => CognitoCallbackOutcome | void; onError?: () => CognitoCallbackOutcome | void } = {};
 }
@@ -30,9 +33,13 @@ export class RecorderModule {}
 
 @Injectable()
 export class RecordingHandler implements CognitoCallbackHandler {
-  constructor(private readonly recorder: LoginRecorder) {}
+  constructor(
+    private readonly recorder: LoginRecorder,
+    private readonly session: CognitoSessionService,
+  ) {}
   async onSuccess(result: CognitoLoginResult, ctx: CognitoCallbackContext) {
     this.recorder.successes.push(result);
+    if (this.recorder.establishSession) await this.session.establish(ctx.response, result.tokens);
     return this.recorder.behaviour.onSuccess?.(result, ctx);
   }
   async onError(error: CognitoError) {
@@ -43,9 +50,19 @@ export class RecordingHandler implements CognitoCallbackHandler {
 
 @Controller()
 class HomeController {
+  constructor(private readonly session: CognitoSessionService) {}
+
   @Get('/')
   home() {
     return { page: 'home' };
+  }
+
+  /** Reports the session state; the session service refreshes it and re-issues cookies. */
+  @Get('/me')
+  async me(@Req() request: unknown, @Res({ passthrough: true }) response: unknown) {
+    const state = await this.session.resume(request, response);
+    if (state.status !== 'active') return { status: state.status };
+    return { status: state.status, sub: state.accessToken.sub, username: state.accessToken.username, refreshed: state.refreshed, email: state.idToken?.email };
   }
 }
 

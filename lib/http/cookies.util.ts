@@ -1,18 +1,21 @@
+import type { CognitoConfig } from '../config/cognito-config.js';
+
 /**
- * Cookie and request helpers that work on both Express and Fastify requests,
- * without the application installing a cookie parser.
+ * Cookie helpers that work on both Express and Fastify requests, without the
+ * application installing a cookie parser.
  *
  * @internal
  */
 
-export interface CookieAttributes {
-  maxAgeSeconds: number;
-  secure: boolean;
-  /** Lax, so the cookie still arrives on Cognito's cross-site redirect back to the callback. */
-  sameSite: 'Lax' | 'Strict';
+/** A ready `Set-Cookie` header value. */
+export type SetCookie = string;
+
+/** `__Host-` pins a cookie to this exact host over https (no Domain, Path=/, Secure). */
+export function cookiePrefix(config: Pick<CognitoConfig, 'secureCookies'>): string {
+  return config.secureCookies ? '__Host-' : '';
 }
 
-/** Reads the request's cookies from the raw `Cookie` header (first occurrence of a name wins). */
+/** Reads the request's cookies from the raw `Cookie` header (the first occurrence of a name wins). */
 export function readCookies(request: unknown): Map<string, string> {
   const header = (request as { headers?: Record<string, unknown> } | undefined)?.headers?.cookie;
   const cookies = new Map<string, string>();
@@ -28,9 +31,13 @@ export function readCookies(request: unknown): Map<string, string> {
   return cookies;
 }
 
-/** A `Set-Cookie` value; HttpOnly and Path=/ always (required by the `__Host-` prefix). */
-export function serializeCookie(name: string, value: string, attributes: CookieAttributes): string {
-  const parts = [`${name}=${value}`, 'Path=/', 'HttpOnly', `SameSite=${attributes.sameSite}`, `Max-Age=${attributes.maxAgeSeconds}`];
+/**
+ * A `Set-Cookie` value: always HttpOnly, Path=/ and SameSite=Lax (Lax, so the cookie
+ * still arrives on Cognito's cross-site redirect back to the callback). An empty value
+ * with Max-Age=0 clears the cookie.
+ */
+export function serializeCookie(name: string, value: string, attributes: { maxAgeSeconds: number; secure: boolean }): SetCookie {
+  const parts = [`${name}=${value}`, 'Path=/', 'HttpOnly', 'SameSite=Lax', `Max-Age=${attributes.maxAgeSeconds}`];
   if (attributes.maxAgeSeconds === 0) parts.push('Expires=Thu, 01 Jan 1970 00:00:00 GMT');
   if (attributes.secure) parts.push('Secure');
   return parts.join('; ');

@@ -1,0 +1,184 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { COGNITO_CONFIG } from '../cognito.constants.js';
+import type { CognitoConfig } from '../config/cognito-config.js';
+import { CognitoError } from '../errors/cognito.error.js';
+import { JwtVerificationError } from '../errors/jwt-verification.error.js';
+import { TokenEndpointError } from '../errors/token-endpoint.error.js';
+import type { SetCookie } from '../http/cookies.util.js';
+import type { CognitoTokenSet } from '../tokens/cognito-claims.interface.js';
+import { JwksVerifierService } from '../tokens/jwks-verifier.service.js';
+import { TokenExchangeService } from '../tokens/token-exchange.service.js';
+import type { CognitoSessionState } from './cognito-session.interface.js';
+import { RefreshCoordinator } from './refresh-coordinator.js';
+import { SessionStore, type StoredSession } from './session-store.js';
+
+/**
+ * Opt-in token cookies: keeps the token set in encrypted, HttpOnly, SameSite=Lax cookies
+ * (`__Host-` and Secure on https), refreshes it when the access token is about to expire,
+ * and signs out at Cognito. Everything lives in the cookies, so any instance that shares
+ * the cookie secret serves the same user.
+ *
+ * @example
+ * ```ts
+ * async onSuccess(result: CognitoLoginResult, ctx: CognitoCallbackContext) {
+ *   await this.session.establish(ctx.response, result.tokens);
+ * }
+ * ```
+ *
+ * @publicApi
+ */
+@Injectable()
+export class CognitoSessionService {
+  private readonly logger = new Logger('CognitoModule');
+
+  constructor(
+    @Inject(COGNITO_CONFIG) private readonly config: CognitoConfig,
+    private readonly store: SessionStore,
+    private readonly refresher: RefreshCoordinator,
+    private readonly tokens: TokenExchangeService,
+    private readonly verifier: JwksVerifierService,
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
+
+  /** Stores a token set (from the callback's `result.tokens`) in the session cookies. */
+  async establish(response: unknown, tokens: CognitoTokenSet): Promise<void> {
+    this.setCookies(response, await this.cookiesFor({ at: tokens.accessToken, rt: tokens.refreshToken, it: tokens.idToken || undefined }));
+  }
+
+  /**
+   * The verified session of this request. When the access token expires within
+   * `sessionRefreshMarginSeconds`, it is refreshed first (once per browser, however many
+   * requests arrive together) and the cookies are re-issued on `response`.
+   * Throws `TokenEndpointError` or `JwksUnavailableError` when Cognito cannot be reached
+   * and the current access token is no longer usable (answer 503, not 401).
+   */
+  async resume(request: unknown, response: unknown): Promise<CognitoSessionState> {
+    const stored = await this.store.read(request);
+    if (stored === undefined) return { status: 'none' };
+    if (stored === 'invalid') {
+      this.setCookies(response, this.store.clear());
+      return { status: 'none' };
+    }
+
+    if (!this.expiresSoon(stored.at)) {
+      try {
+        return await this.activeState(stored, false);
+      } catch (error) {
+        if (!(error instanceof JwtVerificationError) || error.code !== 'ERR_JWT_EXPIRED') return this.dropInvalid(response, error);
+      }
+    }
+    if (stored.rt === undefined) return this.endSession(response);
+
+    let renewed: StoredSession;
+    try {
+      renewed = await this.refresher.run(stored.rt, () => this.refresh(stored));
+    } catch (error) {
+      if (error instanceof TokenEndpointError && error.oauthError === 'invalid_grant') return this.endSession(response);
+      if (error instanceof TokenEndpointError && !this.isExpired(stored.at)) {
+        // Cognito is unreachable but the access token still has a little life: use it.
+        this.logger.warn(`Session refresh failed (${error.code}); the current access token is still valid`);
+        return this.activeState(stored, false).catch((verifyError: unknown) => this.dropInvalid(response, verifyError));
+      }
+      throw error;
+    }
+    // The new tokens come straight from Cognito: keep them even if verifying them fails
+    // (a JWKS outage), so a rotated refresh token is never lost.
+    this.setCookies(response, await this.cookiesFor(renewed));
+    return this.activeState(renewed, true);
+  }
+
+  /** Clears the session cookies (no call to Cognito). */
+  clear(response: unknown): void {
+    this.setCookies(response, this.store.clear());
+  }
+
+  /**
+   * Cognito's `/logout?client_id=…&logout_uri=…`, which ends the Hosted UI session and sends
+   * the browser to `logoutUri`; `undefined` when no `logoutUri` is configured.
+   */
+  logoutUrl(): string | undefined {
+    if (this.config.logoutUri === undefined) return undefined;
+    const url = new URL(this.config.logoutEndpoint);
+    url.searchParams.set('client_id', this.config.clientId);
+    url.searchParams.set('logout_uri', this.config.logoutUri);
+    return url.toString();
+  }
+
+  /**
+   * Signs out: revokes the refresh token at Cognito (best effort: a failure is logged and
+   * logout goes on), clears the cookies, and returns where to send the browser.
+   */
+  async logout(request: unknown, response: unknown): Promise<string> {
+    const stored = await this.store.read(request);
+    if (typeof stored === 'object' && stored.rt !== undefined) {
+      try {
+        await this.tokens.revoke(stored.rt);
+      } catch (error) {
+        this.logger.warn(`Revoking the refresh token failed (${error instanceof CognitoError ? error.code : 'unknown error'}); signing out anyway`);
+      }
+    }
+    this.clear(response);
+    return this.logoutUrl() ?? '/';
+  }
+
+  private async refresh(stored: StoredSession): Promise<StoredSession> {
+    const tokens = await this.tokens.refresh(stored.rt!);
+    // Without rotation Cognito sends no new refresh token: keep the old one.
+    return { at: tokens.accessToken, rt: tokens.refreshToken ?? stored.rt, it: tokens.idToken || stored.it };
+  }
+
+  private async activeState(stored: StoredSession, refreshed: boolean): Promise<CognitoSessionState> {
+    const accessToken = await this.verifier.verifyAccessToken(stored.at);
+    const idToken = this.config.sessionIncludeIdToken && stored.it ? await this.verifier.verifyIdToken(stored.it) : undefined;
+    return { status: 'active', accessToken, idToken, accessTokenValue: stored.at, refreshed };
+  }
+
+  /** A token that fails verification for another reason than expiry means no session (a JWKS outage is rethrown). */
+  private dropInvalid(response: unknown, error: unknown): CognitoSessionState {
+    if (!(error instanceof JwtVerificationError) && !(error instanceof CognitoError && error.code === 'ERR_JWKS_NO_MATCHING_KEY')) throw error;
+    this.logger.warn(`Session cookie holds a token that failed verification (${error.code}); the session is dropped`);
+    this.clear(response);
+    return { status: 'none' };
+  }
+
+  private endSession(response: unknown): CognitoSessionState {
+    this.clear(response);
+    return { status: 'login_required' };
+  }
+
+  private async cookiesFor(session: StoredSession): Promise<SetCookie[]> {
+    const stored = this.config.sessionIncludeIdToken ? session : { at: session.at, rt: session.rt };
+    const cookies = await this.store.write(stored);
+    if (cookies !== undefined) return cookies;
+    this.logger.warn('The session is too large for its cookies with the ID token; storing it without');
+    const withoutIdToken = await this.store.write({ at: session.at, rt: session.rt });
+    if (withoutIdToken === undefined) throw new TypeError('The access and refresh tokens are too large for the session cookies');
+    return withoutIdToken;
+  }
+
+  private expiresSoon(token: string): boolean {
+    const exp = unverifiedExpiry(token);
+    return exp === undefined || exp - this.config.sessionRefreshMarginSeconds <= Date.now() / 1000;
+  }
+
+  private isExpired(token: string): boolean {
+    const exp = unverifiedExpiry(token);
+    return exp === undefined || exp <= Date.now() / 1000;
+  }
+
+  private setCookies(response: unknown, cookies: SetCookie[]): void {
+    const adapter = this.adapterHost.httpAdapter;
+    for (const cookie of cookies) adapter.appendHeader(response, 'Set-Cookie', cookie);
+  }
+}
+
+/** Only decides when to refresh; the token is verified before anything trusts it. */
+function unverifiedExpiry(token: string): number | undefined {
+  try {
+    const exp = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')).exp;
+    return typeof exp === 'number' ? exp : undefined;
+  } catch {
+    return undefined;
+  }
+}

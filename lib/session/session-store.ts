@@ -1,0 +1,76 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { COGNITO_CONFIG } from '../cognito.constants.js';
+import type { CognitoConfig } from '../config/cognito-config.js';
+import { CookieSealer } from '../http/cookie-sealer.js';
+import { cookiePrefix, readCookies, serializeCookie, type SetCookie } from '../http/cookies.util.js';
+
+/** The tokens a session keeps; short keys keep the cookies small. @internal */
+export interface StoredSession {
+  /** Access token. */
+  at: string;
+  /** Refresh token (a credential: the cookie is encrypted). */
+  rt?: string;
+  /** ID token, only with `sessionIncludeIdToken`. */
+  it?: string;
+}
+
+/** Browsers cap one cookie at 4096 bytes of name and value; stay clear of it. */
+const CHUNK_LENGTH = 3800;
+/** Node's default header limit is 16 KiB for all headers together. */
+const MAX_CHUNKS = 3;
+
+/**
+ * Keeps the session in sealed cookies `cognito-session.0`, `.1`, … (split because a
+ * Cognito refresh token alone is about 1.8 KB, and an ID token with many groups can pass 4 KB).
+ *
+ * @internal
+ */
+@Injectable()
+export class SessionStore {
+  private readonly prefix: string;
+
+  constructor(
+    @Inject(COGNITO_CONFIG) private readonly config: CognitoConfig,
+    private readonly sealer: CookieSealer,
+  ) {
+    this.prefix = `${cookiePrefix(config)}cognito-session.`;
+  }
+
+  /** The stored session; `undefined` without session cookies; `'invalid'` when they are altered, foreign, truncated or expired. */
+  async read(request: unknown): Promise<StoredSession | 'invalid' | undefined> {
+    const cookies = readCookies(request);
+    const chunks: string[] = [];
+    for (let index = 0; index < MAX_CHUNKS; index++) {
+      const chunk = cookies.get(`${this.prefix}${index}`);
+      if (chunk === undefined) break;
+      chunks.push(chunk);
+    }
+    if (chunks.length === 0) return [...cookies.keys()].some((name) => name.startsWith(this.prefix)) ? 'invalid' : undefined;
+    const opened = await this.sealer.open('session', chunks.join(''));
+    const { at, rt, it } = (opened ?? {}) as Record<string, unknown>;
+    if (typeof at !== 'string' || (rt !== undefined && typeof rt !== 'string') || (it !== undefined && typeof it !== 'string')) return 'invalid';
+    return { at, rt, it };
+  }
+
+  /** The cookies that store `session`, or `undefined` when it is too large even without the ID token. */
+  async write(session: StoredSession): Promise<SetCookie[] | undefined> {
+    const sealed = await this.sealer.seal('session', session, this.config.sessionMaxAgeSeconds);
+    const chunks = sealed.match(new RegExp(`.{1,${CHUNK_LENGTH}}`, 'g')) ?? [];
+    if (chunks.length > MAX_CHUNKS) return undefined;
+    return [
+      ...chunks.map((chunk, index) => this.cookie(index, chunk)),
+      ...Array.from({ length: MAX_CHUNKS - chunks.length }, (_, offset) => this.cookie(chunks.length + offset, '')),
+    ];
+  }
+
+  clear(): SetCookie[] {
+    return Array.from({ length: MAX_CHUNKS }, (_, index) => this.cookie(index, ''));
+  }
+
+  private cookie(index: number, value: string): SetCookie {
+    return serializeCookie(`${this.prefix}${index}`, value, {
+      maxAgeSeconds: value === '' ? 0 : this.config.sessionMaxAgeSeconds,
+      secure: this.config.secureCookies,
+    });
+  }
+}
