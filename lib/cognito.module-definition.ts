@@ -11,6 +11,7 @@ import type { CognitoCallbackHandler } from './login/cognito-callback-handler.in
 import { LoginFlowService } from './login/login-flow.service.js';
 import { createLoginControllers } from './login/login-routes.js';
 import { LoginStateService } from './login/login-state.service.js';
+import { CognitoAuthGuard } from './guards/cognito-auth.guard.js';
 import { CognitoSessionService } from './session/cognito-session.service.js';
 import { RefreshCoordinator } from './session/refresh-coordinator.js';
 import { SessionStore } from './session/session-store.js';
@@ -73,6 +74,7 @@ function buildModule(definition: DynamicModule, extras: CognitoModuleExtras): Dy
     SessionStore,
     RefreshCoordinator,
     CognitoSessionService,
+    CognitoAuthGuard,
   ];
   return {
     ...definition,
@@ -80,6 +82,6 @@ function buildModule(definition: DynamicModule, extras: CognitoModuleExtras): Dy
     imports: [...(definition.imports ?? []), ...(extras.imports ?? []), HttpModule.register({})],
     controllers: routes.controllers,
     providers,
-    exports: [TokenExchangeService, JwksVerifierService, CognitoSessionService, COGNITO_CONFIG],
+    exports: [TokenExchangeService, JwksVerifierService, CognitoSessionService, CognitoAuthGuard, COGNITO_CONFIG],
   };
 }

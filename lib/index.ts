@@ -11,6 +11,8 @@ export type {
 } from './login/cognito-callback-handler.interface.js';
 export { TokenExchangeService, type ExchangeCodeParams } from './tokens/token-exchange.service.js';
 export { JwksVerifierService, type VerifyIdTokenOptions, type VerifyOptions } from './tokens/jwks-verifier.service.js';
+export { CognitoAuthGuard, type CognitoRequestAuth } from './guards/cognito-auth.guard.js';
+export { CognitoClaims, Public, RequireGroups, RequireScopes, TokenUse, type RequirementOptions } from './guards/auth.decorators.js';
 export { CognitoSessionService } from './session/cognito-session.service.js';
 export type { CognitoSessionState } from './session/cognito-session.interface.js';
 export type {

@@ -1,5 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { CognitoModule, type CognitoModuleOptions } from '../lib/index.js';
+import { APP_GUARD } from '@nestjs/core';
+import { CognitoAuthGuard, CognitoModule, type CognitoModuleOptions } from '../lib/index.js';
+import { ApiController } from './api.controller.js';
 import { LoginHandler } from './login.handler.js';
 import { PagesController } from './pages.controller.js';
 
@@ -9,7 +11,9 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [CognitoModule.forRoot({ ...cognito, callbackHandler: LoginHandler })],
-      controllers: [PagesController],
+      controllers: [PagesController, ApiController],
+      // Deny by default: every route needs a Cognito token unless marked @Public().
+      providers: [{ provide: APP_GUARD, useExisting: CognitoAuthGuard }],
     };
   }
 }

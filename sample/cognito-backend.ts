@@ -11,7 +11,9 @@ export const DEMO_USER = { username: 'alice', password: 'alice-password', email:
  * Real Cognito when `COGNITO_USER_POOL_ID` is set (all settings from the environment),
  * otherwise a local Cognito on 127.0.0.1 with one demo user.
  */
-export async function chooseCognito(appUrl: string): Promise<{ options: CognitoModuleOptions; description: string; stop(): Promise<void> }> {
+export async function chooseCognito(
+  appUrl: string,
+): Promise<{ options: CognitoModuleOptions; description: string; local?: LocalCognito; stop(): Promise<void> }> {
   if (process.env.COGNITO_USER_POOL_ID) {
     const options = { ...SAMPLE_ROUTES, ...cognitoOptionsFromEnv(process.env) } as CognitoModuleOptions;
     return { options, description: `user pool ${options.userPoolId} via ${options.domain}`, stop: async () => {} };
@@ -31,6 +33,7 @@ export async function chooseCognito(appUrl: string): Promise<{ options: CognitoM
       ...SAMPLE_ROUTES,
     },
     description: `local Cognito at ${cognito.url} (user "${DEMO_USER.username}", password "${DEMO_USER.password}")`,
+    local: cognito,
     stop: () => cognito.stop(),
   };
 }

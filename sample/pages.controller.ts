@@ -1,7 +1,9 @@
 import { Controller, Get, Header, Query, Req, Res } from '@nestjs/common';
-import { CognitoSessionService } from '../lib/index.js';
+import { CognitoSessionService, Public } from '../lib/index.js';
 import { escapeHtml, page, redirect, sendHtml } from './html.js';
 
+/** Pages anyone may open; they read the session themselves. */
+@Public()
 @Controller()
 export class PagesController {
   constructor(private readonly session: CognitoSessionService) {}
@@ -36,7 +38,15 @@ export class PagesController {
           <dt>Groups</dt><dd data-testid="groups">${escapeHtml(state.accessToken['cognito:groups']?.join(', ') || 'none')}</dd>
           <dt>Scopes</dt><dd>${escapeHtml(state.accessToken.scope ?? '-')}</dd>
         </dl>
+        <p><button class="button" type="button" id="call-api">Call the protected API</button> <a href="/admin">Admin page</a></p>
+        <pre data-testid="api-result" id="api-result"></pre>
         <form method="post" action="/auth/logout"><button class="button" type="submit">Sign out</button></form>
+        <script>
+          document.getElementById('call-api').addEventListener('click', async () => {
+            const response = await fetch('/api/me');
+            document.getElementById('api-result').textContent = response.status + ' ' + JSON.stringify(await response.json(), null, 2);
+          });
+        </script>
         <h2>Verified ID-token claims</h2>
         <pre data-testid="claims">${escapeHtml(JSON.stringify(idToken ?? {}, null, 2))}</pre>
         <p><a href="/">Home</a></p>`,

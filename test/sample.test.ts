@@ -5,14 +5,17 @@ import { NestFactory } from '@nestjs/core';
 import { HostedUiBrowser } from '../lib/testing/index.js';
 import { AppModule } from '../sample/app.module.js';
 import { chooseCognito, DEMO_USER } from '../sample/cognito-backend.js';
-import { cookiePairs, get } from './support/app.js';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { cookiePairs, get, PLATFORMS } from './support/app.js';
 
-describe('sample app', () => {
-  it('signs the demo user in against the local Cognito, shows the profile, and signs out', async () => {
+for (const platform of PLATFORMS) describe(`sample app (${platform})`, () => {
+  it('signs the demo user in against the local Cognito, shows the profile, guards the API and admin page, and signs out', async () => {
     delete process.env.COGNITO_USER_POOL_ID;
     // The registered URLs use a placeholder port; requests go to the real one.
     const cognito = await chooseCognito('http://127.0.0.1:3999');
-    const app = await NestFactory.create(AppModule.register(cognito.options), { logger: false, abortOnError: false });
+    const adapter = platform === 'express' ? new ExpressAdapter() : new FastifyAdapter();
+    const app = await NestFactory.create(AppModule.register(cognito.options), adapter, { logger: false, abortOnError: false });
     await app.listen(0, '127.0.0.1');
     try {
       const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
@@ -33,7 +36,23 @@ describe('sample app', () => {
       assert.match(profile.body, /<dd data-testid="groups">admin<\/dd>/);
       assert.match((await get(`${url}/`, session)).body, /Signed in as <strong>alice<\/strong>/);
 
-      const logout = await fetch(`${url}/auth/logout`, { method: 'POST', redirect: 'manual', headers: { cookie: session.join('; ') } });
+      // The protected API (scope "profile") and page (group "admin"), through the global guard.
+      const api = await get(`${url}/api/me`, session);
+      assert.equal(api.status, 200);
+      assert.deepEqual(JSON.parse(api.body), { sub: JSON.parse(api.body).sub, username: 'alice', groups: ['admin'], scope: 'openid email profile' });
+      const anonymous = await fetch(`${url}/api/me`);
+      assert.equal(anonymous.status, 401);
+      assert.equal(anonymous.headers.get('www-authenticate'), 'Bearer error="invalid_token", error_description="No bearer token or session"');
+      assert.match((await get(`${url}/admin`, session)).body, /Welcome, alice/);
+      assert.equal((await get(`${url}/admin`)).status, 401);
+      const bearer = (token: string) => fetch(`${url}/api/me`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal((await bearer(await cognito.local!.mintAccessToken({ username: 'bot', scopes: ['profile'] }))).status, 200);
+      const noScope = await bearer(await cognito.local!.mintAccessToken({ scopes: ['openid'] }));
+      assert.equal(noScope.status, 403);
+      assert.match(noScope.headers.get('www-authenticate')!, /error="insufficient_scope".*scope="profile"/);
+      assert.equal((await fetch(`${url}/admin`, { headers: { authorization: `Bearer ${await cognito.local!.mintAccessToken({ groups: ['staff'] })}` } })).status, 403);
+
+      const logout = await fetch(`${url}/auth/logout`, { method: 'POST', redirect: 'manual', body: '', headers: { cookie: session.join('; '), 'content-type': 'application/x-www-form-urlencoded' } });
       assert.equal(logout.status, 302);
       const hostedLogout = await fetch(logout.headers.get('location')!, { redirect: 'manual' });
       assert.equal(hostedLogout.headers.get('location'), 'http://127.0.0.1:3999/signed-out');

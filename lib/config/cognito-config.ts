@@ -32,4 +32,5 @@ export interface CognitoConfig {
   readonly sessionRefreshMarginSeconds: number;
   readonly sessionMaxAgeSeconds: number;
   readonly sessionIncludeIdToken: boolean;
+  readonly tokenSources: readonly ('header' | 'cookie')[];
 }

@@ -130,6 +130,12 @@ export interface CognitoModuleOptions {
    * @default false
    */
   sessionIncludeIdToken?: boolean;
+  /**
+   * Where `CognitoAuthGuard` looks for a token, in order: the `Authorization: Bearer` header
+   * and the session cookies. Env: `COGNITO_TOKEN_SOURCES` (comma-separated).
+   * @default ['header', 'cookie']
+   */
+  tokenSources?: readonly ('header' | 'cookie')[];
 }
 
 /** The environment variable that feeds each option (the Django package's names where it had one). */
@@ -159,4 +165,5 @@ export const COGNITO_ENV_NAMES = {
   sessionRefreshMarginSeconds: 'COGNITO_SESSION_REFRESH_MARGIN_SECONDS',
   sessionMaxAgeSeconds: 'COGNITO_SESSION_MAX_AGE_SECONDS',
   sessionIncludeIdToken: 'COGNITO_SESSION_INCLUDE_ID_TOKEN',
+  tokenSources: 'COGNITO_TOKEN_SOURCES',
 } as const satisfies Record<keyof CognitoModuleOptions, string>;

@@ -127,6 +127,7 @@ export function resolveCognitoConfig(input: unknown): CognitoConfig {
   const sessionRefreshMarginSeconds = integer('sessionRefreshMarginSeconds', 60, 0, 3600);
   const sessionMaxAgeSeconds = integer('sessionMaxAgeSeconds', 30 * 24 * 3600, 60, 10 * 366 * 24 * 3600);
   const sessionIncludeIdToken = boolean('sessionIncludeIdToken', false);
+  const tokenSources = checkTokenSources();
 
   for (const key of Object.keys(options)) {
     if (!(key in COGNITO_ENV_NAMES)) problems.push(`${key} is not an option of CognitoModule (misspelled?)`);
@@ -164,6 +165,7 @@ export function resolveCognitoConfig(input: unknown): CognitoConfig {
     sessionRefreshMarginSeconds,
     sessionMaxAgeSeconds,
     sessionIncludeIdToken,
+    tokenSources: tokenSources!,
   };
 
   /** https everywhere; plain http only for loopback hosts (local development and tests). */
@@ -234,6 +236,17 @@ export function resolveCognitoConfig(input: unknown): CognitoConfig {
       return undefined;
     }
     return list.map((secret: string) => secret);
+  }
+
+  function checkTokenSources(): ('header' | 'cookie')[] | undefined {
+    const value = options.tokenSources;
+    if (value === undefined || value === null || value === '') return ['header', 'cookie'];
+    const list = typeof value === 'string' ? value.split(/[\s,]+/).filter(Boolean) : value;
+    if (!Array.isArray(list) || list.length === 0 || list.some((source) => source !== 'header' && source !== 'cookie') || new Set(list).size !== list.length) {
+      fail('tokenSources', 'must list "header" and/or "cookie", each once', Array.isArray(value) ? value.join(',') : value);
+      return undefined;
+    }
+    return list as ('header' | 'cookie')[];
   }
 
   function checkScopes(): string[] | undefined {

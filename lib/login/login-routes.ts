@@ -2,6 +2,7 @@ import { BadRequestException, Controller, Get, Inject, Post, Query, Req, Res, ty
 import { HttpAdapterHost } from '@nestjs/core';
 import { COGNITO_ROUTES } from '../cognito.constants.js';
 import type { CognitoConfig } from '../config/cognito-config.js';
+import { Public } from '../guards/auth.decorators.js';
 import { CognitoSessionService } from '../session/cognito-session.service.js';
 import { type FlowStep, InvalidLoginRequest, LoginFlowService } from './login-flow.service.js';
 
@@ -26,6 +27,8 @@ function send(adapterHost: HttpAdapterHost, response: unknown, step: FlowStep): 
  * @internal
  */
 export function createLoginControllers(): { controllers: Type[]; applyPaths(config: CognitoConfig): void } {
+  // Public: an app's global CognitoAuthGuard must not lock its users out of signing in or out.
+  @Public()
   @Controller()
   class CognitoLoginController {
     constructor(
@@ -47,6 +50,7 @@ export function createLoginControllers(): { controllers: Type[]; applyPaths(conf
     }
   }
 
+  @Public()
   @Controller()
   class CognitoCallbackController {
     constructor(
@@ -64,6 +68,7 @@ export function createLoginControllers(): { controllers: Type[]; applyPaths(conf
     }
   }
 
+  @Public()
   @Controller()
   class CognitoLogoutController {
     constructor(

@@ -41,3 +41,22 @@ export interface LocalCognitoOptions {
   /** @default 0 (an ephemeral port on 127.0.0.1) */
   port?: number;
 }
+
+/** What `LocalCognito.mintAccessToken()` / `mintIdToken()` put in a token. @publicApi */
+export interface MintTokenOptions {
+  /** @default 'local-user' */
+  username?: string;
+  /** @default derived from the username */
+  sub?: string;
+  groups?: string[];
+  /** Access tokens only. @default ['openid', 'email', 'profile'] */
+  scopes?: string[];
+  /** `client_id` (access) or `aud` (ID). @default the first client's id */
+  clientId?: string;
+  /** Negative for an already expired token. @default 3600 */
+  expiresInSeconds?: number;
+  /** Another issuer, e.g. to test a token from another user pool. @default this pool */
+  issuer?: string;
+  /** Extra or replaced claims (`custom:tenant`, `email`, …); `undefined` removes a claim. */
+  claims?: Record<string, unknown>;
+}

@@ -1,10 +1,11 @@
-import { createHash, generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, randomUUID, type JsonWebKey } from 'node:crypto';
+import { SignJWT } from 'jose';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { renderErrorPage, renderSignInPage } from './hosted-ui-page.js';
 import { HostedUiBrowser } from './hosted-ui-browser.js';
 import { createMemoryAdapter } from './memory-adapter.js';
-import type { LocalCognitoOptions, LocalCognitoUser } from './local-cognito-options.interface.js';
+import type { LocalCognitoOptions, LocalCognitoUser, MintTokenOptions } from './local-cognito-options.interface.js';
 
 const SCOPES = ['openid', 'email', 'profile', 'phone', 'aws.cognito.signin.user.admin'];
 /** oidc-provider issues JWT access tokens only for a resource server; Cognito's have no audience. */
@@ -44,6 +45,7 @@ export class LocalCognito {
     readonly url: string,
     private readonly options: LocalCognitoOptions,
     private readonly storage = createMemoryAdapter(),
+    private readonly keys = { id: signingKey('id-token-key'), access: signingKey('access-token-key') },
   ) {}
 
   static async start(options: LocalCognitoOptions): Promise<LocalCognito> {
@@ -97,6 +99,52 @@ export class LocalCognito {
    */
   signIn(authorizeUrl: string, credentials: { username: string; password: string } | 'cancel'): Promise<URL> {
     return new HostedUiBrowser().signIn(authorizeUrl, credentials);
+  }
+
+  /**
+   * Signs a Cognito-shaped access token with this pool's key, without a sign-in: for testing
+   * guards and APIs. Groups, scopes, custom attributes, expired tokens (`expiresInSeconds < 0`)
+   * and tokens for another client are all a matter of options.
+   */
+  mintAccessToken(options: MintTokenOptions = {}): Promise<string> {
+    const clientId = options.clientId ?? this.options.clients[0]?.clientId ?? 'local-client';
+    return this.mint('access', options, {
+      client_id: clientId,
+      username: options.username ?? 'local-user',
+      scope: (options.scopes ?? ['openid', 'email', 'profile']).join(' '),
+      version: 2,
+    });
+  }
+
+  /** Signs a Cognito-shaped ID token with this pool's key (see `mintAccessToken`). */
+  mintIdToken(options: MintTokenOptions = {}): Promise<string> {
+    const clientId = options.clientId ?? this.options.clients[0]?.clientId ?? 'local-client';
+    return this.mint('id', options, { aud: clientId, 'cognito:username': options.username ?? 'local-user', email_verified: true });
+  }
+
+  private async mint(tokenUse: 'id' | 'access', options: MintTokenOptions, shape: Record<string, unknown>): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    const expiresIn = options.expiresInSeconds ?? 3600;
+    const issuedAt = expiresIn > 0 ? now : now + expiresIn - 60;
+    const payload: Record<string, unknown> = {
+      sub: options.sub ?? subOf({ username: options.username ?? 'local-user', password: '' }),
+      ...shape,
+      ...(options.groups?.length ? { 'cognito:groups': options.groups } : {}),
+      iss: options.issuer ?? this.issuer,
+      token_use: tokenUse,
+      auth_time: issuedAt,
+      iat: issuedAt,
+      exp: now + expiresIn,
+      jti: randomUUID(),
+      origin_jti: randomUUID(),
+      event_id: randomUUID(),
+    };
+    for (const [name, value] of Object.entries(options.claims ?? {})) {
+      if (value === undefined) delete payload[name];
+      else payload[name] = value;
+    }
+    const jwk = tokenUse === 'id' ? this.keys.id : this.keys.access;
+    return new SignJWT(payload).setProtectedHeader({ alg: 'RS256', kid: jwk.kid! }).sign(createPrivateKey({ key: jwk, format: 'jwk' }));
   }
 
   async stop(): Promise<void> {
@@ -198,7 +246,7 @@ export class LocalCognito {
         token_endpoint_auth_method: client.clientSecret === undefined ? 'none' : 'client_secret_basic',
       })),
       clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
-      jwks: { keys: [signingKey('id-token-key'), signingKey('access-token-key')] },
+      jwks: { keys: [this.keys.id, this.keys.access] },
       cookies: { keys: [randomBytes(32).toString('base64url')] },
       scopes: SCOPES,
       claims: {
@@ -299,7 +347,7 @@ function subOf(user: LocalCognitoUser): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
-function signingKey(kid: string): JsonWebKey {
+function signingKey(kid: string): JsonWebKey & { kid: string } {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   return { ...privateKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' };
 }

@@ -1,0 +1,146 @@
+import {
+  ForbiddenException,
+  HttpException,
+  Inject,
+  Injectable,
+  ServiceUnavailableException,
+  UnauthorizedException,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
+import { HttpAdapterHost, Reflector } from '@nestjs/core';
+import { COGNITO_CONFIG } from '../cognito.constants.js';
+import type { CognitoConfig } from '../config/cognito-config.js';
+import { CognitoError } from '../errors/cognito.error.js';
+import { JwksNoMatchingKeyError, JwksUnavailableError } from '../errors/jwks.error.js';
+import { JwtVerificationError } from '../errors/jwt-verification.error.js';
+import { TokenEndpointError } from '../errors/token-endpoint.error.js';
+import { CognitoSessionService } from '../session/cognito-session.service.js';
+import type { CognitoAccessTokenClaims, CognitoIdTokenClaims, CognitoTokenUse } from '../tokens/cognito-claims.interface.js';
+import { JwksVerifierService } from '../tokens/jwks-verifier.service.js';
+import { IS_PUBLIC, REQUIRED_GROUPS, REQUIRED_SCOPES, TOKEN_USE, type Requirement } from './auth.decorators.js';
+import { platformObjects } from './execution-context.util.js';
+
+/** What the guard attaches to the request as `request.cognito`. @publicApi */
+export interface CognitoRequestAuth {
+  claims: CognitoAccessTokenClaims | CognitoIdTokenClaims;
+  tokenUse: CognitoTokenUse;
+  /** Where the token came from. */
+  source: 'header' | 'cookie';
+}
+
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+/**
+ * Protects routes with Cognito tokens, deny by default: use it per route, per controller,
+ * or globally (`{ provide: APP_GUARD, useClass: CognitoAuthGuard }`). Tokens come from the
+ * `Authorization: Bearer` header, then the session cookies (`tokenSources`). Missing or invalid
+ * token: 401 with `WWW-Authenticate: Bearer error="invalid_token"`; missing group: 403; missing
+ * scope: 403 with `error="insufficient_scope"`; keys or Cognito unreachable: 503. WebSocket,
+ * microservice and unknown contexts are denied.
+ *
+ * @publicApi
+ */
+@Injectable()
+export class CognitoAuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly verifier: JwksVerifierService,
+    private readonly session: CognitoSessionService,
+    private readonly adapterHost: HttpAdapterHost,
+    @Inject(COGNITO_CONFIG) private readonly config: CognitoConfig,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) ?? false;
+    const objects = platformObjects(context);
+    if (objects === undefined) return isPublic;
+
+    const tokenUse = this.reflector.getAllAndOverride<CognitoTokenUse>(TOKEN_USE, targets) ?? 'access';
+    let auth: CognitoRequestAuth | undefined;
+    try {
+      auth = await this.authenticate(objects.request, objects.response, tokenUse);
+    } catch (error) {
+      if (isPublic) return true; // documented: an invalid token on a public route means no claims, not a 401
+      throw this.toHttpException(error, objects.response);
+    }
+    if (auth !== undefined) (objects.request as { cognito?: CognitoRequestAuth }).cognito = auth;
+    if (isPublic) return true;
+    if (auth === undefined) throw this.unauthorized(objects.response, 'No bearer token or session');
+
+    const groups = this.reflector.getAllAndOverride<Requirement>(REQUIRED_GROUPS, targets);
+    if (groups !== undefined && !satisfies(groups, auth.claims['cognito:groups'])) {
+      throw new ForbiddenException('Not a member of a required Cognito group');
+    }
+    const scopes = this.reflector.getAllAndOverride<Requirement>(REQUIRED_SCOPES, targets);
+    if (scopes !== undefined) {
+      const granted = typeof auth.claims.scope === 'string' ? auth.claims.scope.split(' ').filter(Boolean) : undefined;
+      if (!satisfies(scopes, granted)) {
+        this.challenge(objects.response, 'insufficient_scope', 'The token lacks a required scope', scopes.values.join(' '));
+        throw new ForbiddenException('The token lacks a required scope');
+      }
+    }
+    return true;
+  }
+
+  private async authenticate(request: unknown, response: unknown, tokenUse: CognitoTokenUse): Promise<CognitoRequestAuth | undefined> {
+    for (const source of this.config.tokenSources) {
+      if (source === 'header') {
+        const header = (request as { headers?: Record<string, unknown> }).headers?.authorization;
+        if (header === undefined) continue;
+        const token = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
+        if (token === undefined) throw new JwtVerificationError('ERR_JWT_MALFORMED', 'The Authorization header is not "Bearer <token>"');
+        return { claims: await this.verifier.verify(token, { tokenUse }), tokenUse, source };
+      }
+      const state = await this.session.resume(request, response);
+      if (state.status !== 'active') continue;
+      const claims = tokenUse === 'access' ? state.accessToken : state.idToken;
+      if (claims === undefined) throw new JwtVerificationError('ERR_JWT_CLAIM_INVALID', 'The session keeps no ID token (sessionIncludeIdToken is off)', 'token_use');
+      return { claims, tokenUse, source };
+    }
+    return undefined;
+  }
+
+  private toHttpException(error: unknown, response: unknown): HttpException {
+    if (error instanceof JwtVerificationError || error instanceof JwksNoMatchingKeyError) {
+      return this.unauthorized(response, error.message);
+    }
+    if (error instanceof JwksUnavailableError || error instanceof TokenEndpointError) {
+      this.setHeader(response, 'Retry-After', '5');
+      return new ServiceUnavailableException('Cognito cannot be reached to check the token; try again shortly');
+    }
+    if (error instanceof CognitoError) return this.unauthorized(response, 'The token could not be verified');
+    throw error;
+  }
+
+  private unauthorized(response: unknown, message: string): UnauthorizedException {
+    // One text for the header and the body; quotes would break the header's quoted-string.
+    const description = message.replace(/["\\]/g, "'");
+    this.challenge(response, 'invalid_token', description);
+    return new UnauthorizedException(description);
+  }
+
+  /** RFC 6750 §3: the challenge tells clients why; it never contains the token. */
+  private challenge(response: unknown, error: string, description: string, scope?: string): void {
+    const quoted = (value: string) => `"${value.replace(/["\\]/g, "'")}"`;
+    const parts = [`error=${quoted(error)}`, `error_description=${quoted(description)}`];
+    if (scope !== undefined) parts.push(`scope=${quoted(scope)}`);
+    this.setHeader(response, 'WWW-Authenticate', `Bearer ${parts.join(', ')}`);
+  }
+
+  private setHeader(response: unknown, name: string, value: string): void {
+    if (response === undefined || response === null) return;
+    try {
+      this.adapterHost.httpAdapter?.setHeader(response, name, value);
+    } catch {
+      // A GraphQL transport without a writable response: the error body still says why.
+    }
+  }
+}
+
+function satisfies(requirement: Requirement, granted: unknown): boolean {
+  if (!Array.isArray(granted)) return false;
+  const set = new Set(granted.filter((value): value is string => typeof value === 'string'));
+  return requirement.match === 'all' ? requirement.values.every((value) => set.has(value)) : requirement.values.some((value) => set.has(value));
+}

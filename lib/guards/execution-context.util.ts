@@ -1,0 +1,29 @@
+import type { ExecutionContext } from '@nestjs/common';
+
+/**
+ * The platform request and response behind an execution context: HTTP (Express, Fastify)
+ * or GraphQL (the context object holds them as `req`/`res`, or `request`/`reply` with
+ * Mercurius). Nothing for WebSocket, microservice or unknown contexts.
+ *
+ * @internal
+ */
+export function requestOf(context: ExecutionContext): unknown {
+  return platformObjects(context)?.request;
+}
+
+/** @internal */
+export function platformObjects(context: ExecutionContext): { request: unknown; response: unknown } | undefined {
+  const type = context.getType<string>();
+  if (type === 'http') {
+    const http = context.switchToHttp();
+    return { request: http.getRequest(), response: http.getResponse() };
+  }
+  if (type === 'graphql') {
+    // No dependency on @nestjs/graphql: a resolver's third argument is the GraphQL context.
+    const graphql = context.getArgByIndex(2) as Record<string, any> | undefined;
+    const request = graphql?.req ?? graphql?.request ?? graphql?.reply?.request;
+    if (request === undefined) return undefined;
+    return { request, response: graphql?.res ?? graphql?.reply };
+  }
+  return undefined;
+}

@@ -1,0 +1,98 @@
+import 'reflect-metadata';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Injectable, Module, type INestApplication } from '@nestjs/common';
+import { APP_GUARD, NestFactory } from '@nestjs/core';
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
+import { GraphQLModule, Query, Resolver } from '@nestjs/graphql';
+import { CognitoAuthGuard, CognitoClaims, CognitoModule, Public, RequireGroups, type CognitoCallbackHandler } from '../lib/index.js';
+import { LocalCognito } from '../lib/testing/index.js';
+import { COOKIE_SECRET } from './support/module.js';
+
+const REDIRECT_URI = 'http://127.0.0.1:3000/auth/callback';
+
+@Resolver()
+class ProfileResolver {
+  @Query('me')
+  me(@CognitoClaims('username') username: string): string {
+    return username;
+  }
+
+  @RequireGroups('admin')
+  @Query('adminOnly')
+  adminOnly(): string {
+    return 'secret';
+  }
+
+  @Public()
+  @Query('open')
+  open(@CognitoClaims('username') username?: string): string {
+    return username ?? 'anonymous';
+  }
+}
+
+@Injectable()
+class NoopHandler implements CognitoCallbackHandler {
+  onSuccess(): void {}
+}
+
+describe('CognitoAuthGuard in a GraphQL resolver (Apollo on Express)', () => {
+  let cognito: LocalCognito;
+  let app: INestApplication;
+  let url: string;
+
+  before(async () => {
+    cognito = await LocalCognito.start({ users: [], clients: [{ clientId: 'webapp', redirectUris: [REDIRECT_URI] }] });
+    @Module({
+      imports: [
+        CognitoModule.forRoot({ ...cognito.moduleOptions('webapp'), redirectUri: REDIRECT_URI, cookieSecret: COOKIE_SECRET, callbackHandler: NoopHandler }),
+        GraphQLModule.forRoot<ApolloDriverConfig>({
+          driver: ApolloDriver,
+          typeDefs: 'type Query { me: String, adminOnly: String, open: String }',
+          context: ({ req, res }: { req: unknown; res: unknown }) => ({ req, res }),
+        }),
+      ],
+      providers: [ProfileResolver, { provide: APP_GUARD, useExisting: CognitoAuthGuard }],
+    })
+    class AppModule {}
+    app = await NestFactory.create(AppModule, { logger: false, abortOnError: false });
+    await app.listen(0, '127.0.0.1');
+    url = `${(await app.getUrl()).replace('[::1]', '127.0.0.1')}/graphql`;
+  });
+  after(async () => {
+    await app?.close();
+    await cognito?.stop();
+  });
+
+  async function query(text: string, token?: string) {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query: text }),
+    });
+    return (await response.json()) as { data?: Record<string, unknown>; errors?: { message: string; extensions?: { code?: string } }[] };
+  }
+
+  it('resolves with the claims of a valid token', async () => {
+    const result = await query('{ me }', await cognito.mintAccessToken({ username: 'gql-user' }));
+    assert.deepEqual(result.data, { me: 'gql-user' });
+  });
+
+  it('refuses a query without a token', async () => {
+    const result = await query('{ me }');
+    assert.equal(result.data?.me ?? null, null);
+    assert.equal(result.errors?.[0].message, 'No bearer token or session');
+    assert.equal(result.errors?.[0].extensions?.code, 'UNAUTHENTICATED');
+  });
+
+  it('refuses a query when a required group is missing', async () => {
+    const result = await query('{ adminOnly }', await cognito.mintAccessToken({ groups: ['staff'] }));
+    assert.equal(result.errors?.[0].extensions?.code, 'FORBIDDEN');
+    assert.deepEqual((await query('{ adminOnly }', await cognito.mintAccessToken({ groups: ['admin'] }))).data, { adminOnly: 'secret' });
+  });
+
+  it('opens a @Public resolver, with claims only for a valid token', async () => {
+    assert.deepEqual((await query('{ open }')).data, { open: 'anonymous' });
+    assert.deepEqual((await query('{ open }', await cognito.mintAccessToken({ username: 'erin' }))).data, { open: 'erin' });
+  });
+});
