@@ -9,6 +9,7 @@ export function page(title: string, body: string): string {
   dt { font-weight: 600; } dd { margin: 0 0 .5rem; }
   pre { background: #f2f3f3; padding: 1rem; border-radius: 4px; overflow-x: auto; font-size: .8rem; }
   .error { color: #b3261e; }
+  p > .button + a { margin-left: .75rem; }
 </style></head>
 <body>${body}</body></html>`;
 }
