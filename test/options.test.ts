@@ -84,6 +84,7 @@ describe('options', () => {
     { name: 'a token URL with credentials', overrides: { tokenUrl: 'https://user:pw@example.com/token' }, problem: /^tokenUrl .* credentials/ },
     { name: 'an issuer that is not a URL', overrides: { issuer: 'cognito' }, problem: /^issuer \(COGNITO_ISSUER\) must be an absolute URL/ },
     { name: 'an off-site error redirect over http', overrides: { errorRedirect: 'http://evil.example/' }, problem: /^errorRedirect .* https/ },
+    { name: 'a Django route name as success redirect', overrides: { successRedirect: 'landing:index' }, problem: /^successRedirect \(COGNITO_AUTH_SUCCESS_REDIRECT_URL\) must be a path starting with "\/" or an https URL \(route names/ },
     { name: 'a protocol-relative success redirect', overrides: { successRedirect: '//evil.example' }, problem: /^successRedirect / },
     { name: 'a callback path with ..', overrides: { callbackPath: '/auth/../x' }, problem: /^callbackPath \(COGNITO_CALLBACK_URL_PATH\) must be a plain route path/ },
     { name: 'the same login and callback path', overrides: { loginPath: 'auth/callback' }, problem: /^loginPath .* must differ from callbackPath/ },

@@ -212,7 +212,11 @@ export function resolveCognitoConfig(input: unknown): CognitoConfig {
 
   function checkRedirect(option: keyof CognitoModuleOptions, value: string): string | undefined {
     if (value.startsWith('/') && !value.startsWith('//') && !value.includes('\\')) return value;
-    return checkUrl(option, value) ?? undefined;
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+      fail(option, 'must be a path starting with "/" or an https URL (route names such as "landing:index" are not supported)', value);
+      return undefined;
+    }
+    return checkUrl(option, value);
   }
 
   function checkCookieSecrets(): string[] | undefined {

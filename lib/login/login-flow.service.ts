@@ -54,7 +54,9 @@ export class LoginFlowService implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     const { userPoolId, region, domain, loginPath, callbackPath } = this.config;
-    this.logger.log(`Cognito user pool ${userPoolId} (${region}), Hosted UI ${domain}; login at /${loginPath}, callback at /${callbackPath}`);
+    const local = /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:|$)/.test(domain);
+    const cognito = local ? `local Cognito at ${domain} (user pool ${userPoolId})` : `user pool ${userPoolId} (${region}), Hosted UI ${domain}`;
+    this.logger.log(`Using ${cognito}; login starts at /${loginPath}, callback at /${callbackPath}`);
   }
 
   async start(request: unknown, query: unknown): Promise<FlowStep> {
