@@ -15,7 +15,6 @@ import { CognitoAuthGuard } from './guards/cognito-auth.guard.js';
 import { CognitoSessionService } from './session/cognito-session.service.js';
 import { RefreshCoordinator } from './session/refresh-coordinator.js';
 import { SessionStore } from './session/session-store.js';
-import { JwksCache } from './tokens/jwks-cache.js';
 import { JwksVerifierService } from './tokens/jwks-verifier.service.js';
 import { TokenExchangeService } from './tokens/token-exchange.service.js';
 
@@ -66,7 +65,6 @@ function buildModule(definition: DynamicModule, extras: CognitoModuleExtras): Dy
     { provide: COGNITO_CALLBACK_HANDLER, useClass: extras.callbackHandler },
     CognitoHttpClient,
     CookieSealer,
-    JwksCache,
     JwksVerifierService,
     TokenExchangeService,
     LoginStateService,

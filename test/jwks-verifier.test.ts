@@ -182,9 +182,8 @@ describe('JwksVerifierService key set fetching', () => {
     const jwks = await startJwksServer([key]);
     try {
       const verifier = (await compileCognito({ issuer: jwks.issuer, jwksCacheTimeout: 0 })).get(JwksVerifierService);
-      const token = await mint(key, jwks.issuer, 'access');
-      await verifier.verifyAccessToken(token);
-      await verifier.verifyAccessToken(token);
+      await verifier.verifyAccessToken(await mint(key, jwks.issuer, 'access', { jti: 'a' }));
+      await verifier.verifyAccessToken(await mint(key, jwks.issuer, 'access', { jti: 'b' }));
       assert.equal(jwks.requests.length, 2);
     } finally {
       await jwks.close();

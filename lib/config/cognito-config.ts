@@ -33,4 +33,15 @@ export interface CognitoConfig {
   readonly sessionMaxAgeSeconds: number;
   readonly sessionIncludeIdToken: boolean;
   readonly tokenSources: readonly ('header' | 'cookie')[];
+  /** Every user pool whose tokens are accepted, this module's own first. */
+  readonly trustedPools: readonly TrustedPool[];
+  readonly jwksStaleSeconds: number;
+  readonly verifiedTokenCacheSize: number;
+}
+
+/** @internal */
+export interface TrustedPool {
+  readonly issuer: string;
+  readonly jwksUri: string;
+  readonly clientIds: readonly string[];
 }

@@ -136,6 +136,43 @@ export interface CognitoModuleOptions {
    * @default ['header', 'cookie']
    */
   tokenSources?: readonly ('header' | 'cookie')[];
+  /**
+   * Further app clients of the same user pool whose tokens the verifier and guard accept
+   * (`aud` / `client_id`). Env: `COGNITO_ADDITIONAL_CLIENT_IDS` (comma-separated).
+   */
+  additionalClientIds?: readonly string[];
+  /**
+   * Further user pools whose tokens the verifier and guard accept. The pool is chosen by the
+   * token's `iss` from this allow-list (never a URL built from the token).
+   * Env: `COGNITO_ADDITIONAL_USER_POOLS` (JSON).
+   */
+  additionalUserPools?: readonly CognitoTrustedUserPool[];
+  /**
+   * How long, past `jwksCacheTimeout`, cached keys keep serving while the JWKS endpoint is down;
+   * 0 turns it off. Env: `COGNITO_JWKS_STALE_SECONDS`.
+   * @default 3600
+   */
+  jwksStaleSeconds?: number;
+  /**
+   * How many verified tokens are remembered, so a repeated bearer token costs a lookup instead of
+   * an RSA verification (entries end at the token's `exp`; claims are re-checked on every use);
+   * 0 turns it off. Env: `COGNITO_VERIFIED_TOKEN_CACHE_SIZE`.
+   * @default 5000
+   */
+  verifiedTokenCacheSize?: number;
+}
+
+/** Another user pool the verifier trusts. @publicApi */
+export interface CognitoTrustedUserPool {
+  userPoolId: string;
+  /** @default the prefix of `userPoolId` */
+  region?: string;
+  /** @default `https://cognito-idp.${region}.amazonaws.com/${userPoolId}` */
+  issuer?: string;
+  /** @default `${issuer}/.well-known/jwks.json` */
+  jwksUri?: string;
+  /** The app clients of that pool whose tokens are accepted. */
+  clientIds: readonly string[];
 }
 
 /** The environment variable that feeds each option (the Django package's names where it had one). */
@@ -166,4 +203,8 @@ export const COGNITO_ENV_NAMES = {
   sessionMaxAgeSeconds: 'COGNITO_SESSION_MAX_AGE_SECONDS',
   sessionIncludeIdToken: 'COGNITO_SESSION_INCLUDE_ID_TOKEN',
   tokenSources: 'COGNITO_TOKEN_SOURCES',
+  additionalClientIds: 'COGNITO_ADDITIONAL_CLIENT_IDS',
+  additionalUserPools: 'COGNITO_ADDITIONAL_USER_POOLS',
+  jwksStaleSeconds: 'COGNITO_JWKS_STALE_SECONDS',
+  verifiedTokenCacheSize: 'COGNITO_VERIFIED_TOKEN_CACHE_SIZE',
 } as const satisfies Record<keyof CognitoModuleOptions, string>;

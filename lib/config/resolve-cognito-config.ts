@@ -1,5 +1,5 @@
 import { CognitoConfigurationError } from '../errors/configuration.error.js';
-import type { CognitoConfig } from './cognito-config.js';
+import type { CognitoConfig, TrustedPool } from './cognito-config.js';
 import { COGNITO_ENV_NAMES, type CognitoModuleOptions } from './cognito-options.interface.js';
 
 const POOL_ID = /^([a-z]{2}(?:-[a-z]+)+-\d+)_[0-9A-Za-z]+$/;
@@ -128,6 +128,10 @@ export function resolveCognitoConfig(input: unknown): CognitoConfig {
   const sessionMaxAgeSeconds = integer('sessionMaxAgeSeconds', 30 * 24 * 3600, 60, 10 * 366 * 24 * 3600);
   const sessionIncludeIdToken = boolean('sessionIncludeIdToken', false);
   const tokenSources = checkTokenSources();
+  const jwksStaleSeconds = integer('jwksStaleSeconds', 3600, 0, 7 * 24 * 3600);
+  const verifiedTokenCacheSize = integer('verifiedTokenCacheSize', 5000, 0, 1_000_000);
+  const additionalClientIds = stringList('additionalClientIds', CLIENT_ID, 'app client ids');
+  const additionalPools = checkAdditionalPools();
 
   for (const key of Object.keys(options)) {
     if (!(key in COGNITO_ENV_NAMES)) problems.push(`${key} is not an option of CognitoModule (misspelled?)`);
@@ -166,6 +170,9 @@ export function resolveCognitoConfig(input: unknown): CognitoConfig {
     sessionMaxAgeSeconds,
     sessionIncludeIdToken,
     tokenSources: tokenSources!,
+    trustedPools: [{ issuer: issuer!, jwksUri: jwksUri!, clientIds: [clientId!, ...additionalClientIds] }, ...additionalPools],
+    jwksStaleSeconds,
+    verifiedTokenCacheSize,
   };
 
   /** https everywhere; plain http only for loopback hosts (local development and tests). */
@@ -240,6 +247,54 @@ export function resolveCognitoConfig(input: unknown): CognitoConfig {
       return undefined;
     }
     return list.map((secret: string) => secret);
+  }
+
+  function stringList(option: keyof CognitoModuleOptions, pattern: RegExp, what: string): string[] {
+    const value = options[option];
+    if (value === undefined || value === null || value === '') return [];
+    const list = typeof value === 'string' ? value.split(/[\s,]+/).filter(Boolean) : value;
+    if (!Array.isArray(list) || list.some((item) => typeof item !== 'string' || !pattern.test(item))) {
+      fail(option, `must be a list of ${what}`, Array.isArray(value) ? value.join(',') : value);
+      return [];
+    }
+    return list as string[];
+  }
+
+  function checkAdditionalPools(): TrustedPool[] {
+    let value = options.additionalUserPools;
+    if (value === undefined || value === null || value === '') return [];
+    if (typeof value === 'string') {
+      try {
+        value = JSON.parse(value);
+      } catch {
+        fail('additionalUserPools', 'must be a JSON list of { userPoolId, clientIds } objects');
+        return [];
+      }
+    }
+    if (!Array.isArray(value)) {
+      fail('additionalUserPools', 'must be a list of { userPoolId, clientIds } objects');
+      return [];
+    }
+    const pools: TrustedPool[] = [];
+    value.forEach((entry: unknown, index: number) => {
+      const { userPoolId: id, region: poolRegionOption, issuer: poolIssuer, jwksUri: poolJwks, clientIds } = (entry ?? {}) as Record<string, unknown>;
+      const where = `entry ${index + 1}`;
+      const prefix = typeof id === 'string' ? POOL_ID.exec(id)?.[1] : undefined;
+      const ids = Array.isArray(clientIds) && clientIds.length > 0 && clientIds.every((item) => typeof item === 'string' && CLIENT_ID.test(item)) ? (clientIds as string[]) : undefined;
+      if (prefix === undefined || ids === undefined || (poolRegionOption !== undefined && poolRegionOption !== prefix)) {
+        fail('additionalUserPools', `${where} needs a userPoolId "<region>_<id>", a matching region if any, and a non-empty clientIds list`);
+        return;
+      }
+      const resolvedIssuer = typeof poolIssuer === 'string' ? checkUrl('additionalUserPools', poolIssuer)?.replace(/\/+$/, '') : `https://cognito-idp.${prefix}.amazonaws.com/${id}`;
+      const resolvedJwks = typeof poolJwks === 'string' ? checkUrl('additionalUserPools', poolJwks) : resolvedIssuer && `${resolvedIssuer}/.well-known/jwks.json`;
+      if (resolvedIssuer === undefined || resolvedJwks === undefined) return;
+      if (resolvedIssuer === issuer || pools.some((pool) => pool.issuer === resolvedIssuer)) {
+        fail('additionalUserPools', `${where} repeats the issuer ${resolvedIssuer}`);
+        return;
+      }
+      pools.push({ issuer: resolvedIssuer, jwksUri: resolvedJwks, clientIds: ids });
+    });
+    return pools;
   }
 
   function checkTokenSources(): ('header' | 'cookie')[] | undefined {

@@ -1,10 +1,12 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { type KeyObject, timingSafeEqual, verify as verifySignature } from 'node:crypto';
 import { COGNITO_CONFIG } from '../cognito.constants.js';
 import type { CognitoConfig } from '../config/cognito-config.js';
 import { JwtVerificationError } from '../errors/jwt-verification.error.js';
 import type { CognitoAccessTokenClaims, CognitoIdTokenClaims, CognitoTokenUse } from './cognito-claims.interface.js';
-import { JwksCache } from './jwks-cache.js';
+import { CognitoHttpClient } from '../http/cognito-http.client.js';
+import { JwksKeySet } from './jwks-key-set.js';
+import { VerifiedTokenCache } from './verified-token.cache.js';
 import { parseJwt } from './jwt.util.js';
 
 /** @publicApi */
@@ -22,17 +24,40 @@ export interface VerifyOptions extends VerifyIdTokenOptions {
  * Verifies Cognito ID and access tokens against the user pool's JWKS, following the
  * steps AWS prescribes: RS256 only (whatever the header says), key by `kid`, signature,
  * `exp`/`nbf`/`iat` with the clock tolerance, exact `iss`, `token_use`, and `aud`
- * (ID token) or `client_id` (access token). Failures are `JwtVerificationError`,
+ * (ID token) or `client_id` (access token). A token seen before skips the signature check
+ * (a bounded cache of verified tokens) but never the claim checks. Failures are `JwtVerificationError`,
  * `JwksNoMatchingKeyError` or `JwksUnavailableError`.
  *
  * @publicApi
  */
 @Injectable()
-export class JwksVerifierService {
-  constructor(
-    @Inject(COGNITO_CONFIG) private readonly config: CognitoConfig,
-    private readonly jwks: JwksCache,
-  ) {}
+export class JwksVerifierService implements OnApplicationBootstrap {
+  private readonly logger = new Logger('CognitoModule');
+  private readonly pools: Map<string, { clientIds: ReadonlySet<string>; keys: JwksKeySet }>;
+  private readonly verified: VerifiedTokenCache;
+
+  constructor(@Inject(COGNITO_CONFIG) private readonly config: CognitoConfig, http: CognitoHttpClient) {
+    this.verified = new VerifiedTokenCache(config.verifiedTokenCacheSize);
+    this.pools = new Map(
+      config.trustedPools.map((pool) => [
+        pool.issuer,
+        {
+          clientIds: new Set(pool.clientIds),
+          keys: new JwksKeySet(
+            { jwksUri: pool.jwksUri, cacheSeconds: config.jwksCacheTimeoutSeconds, cooldownSeconds: config.jwksCooldownSeconds, staleSeconds: config.jwksStaleSeconds },
+            http,
+            this.logger,
+            () => this.verified.forgetIssuer(pool.issuer),
+          ),
+        },
+      ]),
+    );
+  }
+
+  /** Loads every trusted pool's keys while the application boots (a failure only logs). */
+  async onApplicationBootstrap(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((pool) => pool.keys.prefetch()));
+  }
 
   verifyIdToken(token: string, options: VerifyIdTokenOptions = {}): Promise<CognitoIdTokenClaims> {
     return this.verify(token, { ...options, tokenUse: 'id' });
@@ -47,25 +72,38 @@ export class JwksVerifierService {
   verify(token: string, options: VerifyOptions): Promise<CognitoIdTokenClaims | CognitoAccessTokenClaims>;
   async verify(token: string, { tokenUse, nonce }: VerifyOptions): Promise<CognitoIdTokenClaims | CognitoAccessTokenClaims> {
     if (tokenUse !== 'id' && tokenUse !== 'access') throw new TypeError('verify(): tokenUse must be "id" or "access"');
+    const now = Date.now();
+    const payload = (typeof token === 'string' && this.verified.get(token, now)) || (await this.verifySignature(token, now));
+    this.checkTimes(payload, now);
+    this.checkClaims(payload, tokenUse, nonce);
+    // A copy: the cached payload must not change under the next caller.
+    return { ...payload } as unknown as CognitoIdTokenClaims | CognitoAccessTokenClaims;
+  }
+
+  /** Everything that needs the key: parsing, the algorithm, the issuer's key set, the signature. */
+  private async verifySignature(token: string, now: number): Promise<Record<string, unknown>> {
     const { header, payload, signingInput, signature } = parseJwt(token);
 
     // The algorithm is ours to choose, never the token's.
     if (header.alg !== 'RS256') throw new JwtVerificationError('ERR_JWT_ALG_NOT_ALLOWED', 'Only RS256-signed tokens are accepted');
     if (header.crit !== undefined) throw new JwtVerificationError('ERR_JWT_MALFORMED', 'Malformed token: unsupported "crit" header');
     if (typeof header.kid !== 'string') throw new JwtVerificationError('ERR_JWT_MALFORMED', 'Malformed token: the header has no "kid"');
+    // The issuer picks the key set from the allow-list; a URL is never built from the token.
+    const pool = typeof payload.iss === 'string' ? this.pools.get(payload.iss) : undefined;
+    if (pool === undefined) throw claimError('iss', 'does not match the user pool');
 
-    const key = await this.jwks.getKey(header.kid);
+    const key = await pool.keys.getKey(header.kid);
     if (!signatureMatches(signingInput, key, signature)) {
       throw new JwtVerificationError('ERR_JWT_SIGNATURE_INVALID', 'The token signature is invalid');
     }
-
-    this.checkTimes(payload);
-    this.checkClaims(payload, tokenUse, nonce);
-    return payload as unknown as CognitoIdTokenClaims | CognitoAccessTokenClaims;
+    if (isNumericDate(payload.exp)) {
+      this.verified.set(token, payload.iss as string, payload, Math.min(payload.exp * 1000 + this.config.clockToleranceSeconds * 1000, now + 24 * 3600 * 1000));
+    }
+    return payload;
   }
 
-  private checkTimes(payload: Record<string, unknown>): void {
-    const now = Math.floor(Date.now() / 1000);
+  private checkTimes(payload: Record<string, unknown>, nowMs: number): void {
+    const now = Math.floor(nowMs / 1000);
     const tolerance = this.config.clockToleranceSeconds;
     const { exp, nbf, iat } = payload;
     if (!isNumericDate(exp)) throw claimError('exp', 'is missing or not a number');
@@ -79,15 +117,16 @@ export class JwksVerifierService {
   }
 
   private checkClaims(payload: Record<string, unknown>, tokenUse: CognitoTokenUse, nonce: string | undefined): void {
-    if (payload.iss !== this.config.issuer) throw claimError('iss', 'does not match the user pool');
+    const pool = this.pools.get(payload.iss as string);
+    if (pool === undefined) throw claimError('iss', 'does not match the user pool');
     if (typeof payload.sub !== 'string' || payload.sub.length === 0) throw claimError('sub', 'is missing');
     if (payload.token_use !== tokenUse) throw claimError('token_use', `is not "${tokenUse}"`);
     if (tokenUse === 'id') {
       const { aud } = payload;
-      const audienceOk = aud === this.config.clientId || (Array.isArray(aud) && aud.includes(this.config.clientId));
+      const audienceOk = typeof aud === 'string' ? pool.clientIds.has(aud) : Array.isArray(aud) && aud.some((entry) => typeof entry === 'string' && pool.clientIds.has(entry));
       if (!audienceOk) throw claimError('aud', 'is not this app client');
       if (nonce !== undefined && !sameString(payload.nonce, nonce)) throw claimError('nonce', 'does not match the login');
-    } else if (payload.client_id !== this.config.clientId) {
+    } else if (typeof payload.client_id !== 'string' || !pool.clientIds.has(payload.client_id)) {
       throw claimError('client_id', 'is not this app client');
     }
   }
