@@ -29,7 +29,13 @@ export interface CognitoRequestAuth {
   source: 'header' | 'cookie';
 }
 
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+/** What the decorators say about one handler, read once: reflection on every request is measurable. */
+interface RouteRules {
+  isPublic: boolean;
+  tokenUse: CognitoTokenUse;
+  groups: Requirement | undefined;
+  scopes: Requirement | undefined;
+}
 
 /**
  * Protects routes with Cognito tokens, deny by default: use it per route, per controller,
@@ -43,6 +49,8 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
  */
 @Injectable()
 export class CognitoAuthGuard implements CanActivate {
+  private readonly rules = new WeakMap<object, WeakMap<object, RouteRules>>();
+
   constructor(
     private readonly reflector: Reflector,
     private readonly verifier: JwksVerifierService,
@@ -52,12 +60,10 @@ export class CognitoAuthGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
-    const isPublic = this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) ?? false;
+    const { isPublic, tokenUse, groups, scopes } = this.rulesFor(context);
     const objects = platformObjects(context);
     if (objects === undefined) return isPublic;
 
-    const tokenUse = this.reflector.getAllAndOverride<CognitoTokenUse>(TOKEN_USE, targets) ?? 'access';
     let auth: CognitoRequestAuth | undefined;
     try {
       auth = await this.authenticate(objects.request, objects.response, tokenUse);
@@ -69,11 +75,9 @@ export class CognitoAuthGuard implements CanActivate {
     if (isPublic) return true;
     if (auth === undefined) throw this.unauthorized(objects.response, 'No bearer token or session');
 
-    const groups = this.reflector.getAllAndOverride<Requirement>(REQUIRED_GROUPS, targets);
     if (groups !== undefined && !satisfies(groups, auth.claims['cognito:groups'])) {
       throw new ForbiddenException('Not a member of a required Cognito group');
     }
-    const scopes = this.reflector.getAllAndOverride<Requirement>(REQUIRED_SCOPES, targets);
     if (scopes !== undefined) {
       const granted = typeof auth.claims.scope === 'string' ? auth.claims.scope.split(' ').filter(Boolean) : undefined;
       if (!satisfies(scopes, granted)) {
@@ -84,12 +88,31 @@ export class CognitoAuthGuard implements CanActivate {
     return true;
   }
 
+  private rulesFor(context: ExecutionContext): RouteRules {
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    let byController = this.rules.get(handler);
+    let rules = byController?.get(controller);
+    if (rules === undefined) {
+      const targets = [handler, controller];
+      rules = {
+        isPublic: this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) ?? false,
+        tokenUse: this.reflector.getAllAndOverride<CognitoTokenUse>(TOKEN_USE, targets) ?? 'access',
+        groups: this.reflector.getAllAndOverride<Requirement>(REQUIRED_GROUPS, targets),
+        scopes: this.reflector.getAllAndOverride<Requirement>(REQUIRED_SCOPES, targets),
+      };
+      if (byController === undefined) this.rules.set(handler, (byController = new WeakMap()));
+      byController.set(controller, rules);
+    }
+    return rules;
+  }
+
   private async authenticate(request: unknown, response: unknown, tokenUse: CognitoTokenUse): Promise<CognitoRequestAuth | undefined> {
     for (const source of this.config.tokenSources) {
       if (source === 'header') {
         const header = (request as { headers?: Record<string, unknown> }).headers?.authorization;
         if (header === undefined) continue;
-        const token = typeof header === 'string' ? BEARER.exec(header)?.[1] : undefined;
+        const token = bearerToken(header);
         if (token === undefined) throw new JwtVerificationError('ERR_JWT_MALFORMED', 'The Authorization header is not "Bearer <token>"');
         return { claims: await this.verifier.verify(token, { tokenUse }), tokenUse, source };
       }
@@ -137,6 +160,13 @@ export class CognitoAuthGuard implements CanActivate {
       // A GraphQL transport without a writable response: the error body still says why.
     }
   }
+}
+
+/** `Bearer <token>` (scheme case-insensitive); the verifier checks the token itself. */
+function bearerToken(header: unknown): string | undefined {
+  if (typeof header !== 'string' || header.length < 8 || header.slice(0, 7).toLowerCase() !== 'bearer ') return undefined;
+  const token = header.slice(7).trim();
+  return token.length > 0 && !token.includes(' ') ? token : undefined;
 }
 
 function satisfies(requirement: Requirement, granted: unknown): boolean {

@@ -52,6 +52,12 @@ export class JwksKeySet {
     }
   }
 
+  /** The key when it is at hand and fresh: the hot path, without a promise. */
+  peek(kid: string): KeyObject | undefined {
+    if (Date.now() - this.fetchedAt >= this.settings.cacheSeconds * 1000 * EARLY_REFRESH) return undefined;
+    return this.keys.get(kid)?.key;
+  }
+
   async getKey(kid: string): Promise<KeyObject> {
     if (!KID.test(kid)) throw new JwksNoMatchingKeyError();
     const now = Date.now();

@@ -92,7 +92,7 @@ export class JwksVerifierService implements OnApplicationBootstrap {
     const pool = typeof payload.iss === 'string' ? this.pools.get(payload.iss) : undefined;
     if (pool === undefined) throw claimError('iss', 'does not match the user pool');
 
-    const key = await pool.keys.getKey(header.kid);
+    const key = pool.keys.peek(header.kid) ?? (await pool.keys.getKey(header.kid));
     if (!signatureMatches(signingInput, key, signature)) {
       throw new JwtVerificationError('ERR_JWT_SIGNATURE_INVALID', 'The token signature is invalid');
     }
@@ -134,7 +134,7 @@ export class JwksVerifierService implements OnApplicationBootstrap {
 
 function signatureMatches(signingInput: string, key: KeyObject, signature: Buffer): boolean {
   try {
-    return verifySignature('RSA-SHA256', Buffer.from(signingInput), key, signature);
+    return verifySignature('RSA-SHA256', Buffer.from(signingInput, 'latin1'), key, signature);
   } catch {
     return false; // e.g. a signature of the wrong length
   }
