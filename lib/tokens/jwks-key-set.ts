@@ -52,6 +52,19 @@ export class JwksKeySet {
     }
   }
 
+  /**
+   * Whether verified tokens of this pool may still be trusted without looking at the keys:
+   * `expired` once the cache lifetime has passed (the keys must be refetched first, in case
+   * one was removed); `fresh` otherwise, starting a background refresh near the end.
+   */
+  freshness(): 'fresh' | 'expired' {
+    const age = Date.now() - this.fetchedAt;
+    const lifetime = this.settings.cacheSeconds * 1000;
+    if (age >= lifetime) return 'expired';
+    if (age >= lifetime * EARLY_REFRESH) this.refresh().catch(() => undefined);
+    return 'fresh';
+  }
+
   /** The key when it is at hand and fresh: the hot path, without a promise. */
   peek(kid: string): KeyObject | undefined {
     if (Date.now() - this.fetchedAt >= this.settings.cacheSeconds * 1000 * EARLY_REFRESH) return undefined;

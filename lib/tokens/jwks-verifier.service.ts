@@ -73,11 +73,19 @@ export class JwksVerifierService implements OnApplicationBootstrap {
   async verify(token: string, { tokenUse, nonce }: VerifyOptions): Promise<CognitoIdTokenClaims | CognitoAccessTokenClaims> {
     if (tokenUse !== 'id' && tokenUse !== 'access') throw new TypeError('verify(): tokenUse must be "id" or "access"');
     const now = Date.now();
-    const payload = (typeof token === 'string' && this.verified.get(token, now)) || (await this.verifySignature(token, now));
+    const payload = this.verifiedBefore(token, now) ?? (await this.verifySignature(token, now));
     this.checkTimes(payload, now);
     this.checkClaims(payload, tokenUse, nonce);
     // A copy: the cached payload must not change under the next caller.
     return { ...payload } as unknown as CognitoIdTokenClaims | CognitoAccessTokenClaims;
+  }
+
+  /** A token verified before, while its pool's keys are still current (a removed key must not live on in the cache). */
+  private verifiedBefore(token: string, now: number): Record<string, unknown> | undefined {
+    if (typeof token !== 'string') return undefined;
+    const payload = this.verified.get(token, now);
+    if (payload === undefined) return undefined;
+    return this.pools.get(payload.iss as string)?.keys.freshness() === 'fresh' ? payload : undefined;
   }
 
   /** Everything that needs the key: parsing, the algorithm, the issuer's key set, the signature. */
