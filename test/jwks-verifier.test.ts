@@ -221,3 +221,38 @@ describe('JwksVerifierService key set fetching', () => {
     await assert.rejects(verifier.verifyIdToken(await mint(makeKey('k1'), issuer, 'id')), { code: 'ERR_JWKS_UNAVAILABLE' });
   });
 });
+
+describe('JwksVerifierService with several app clients and user pools', () => {
+  it("accepts the allow-listed pools' tokens for their own clients, each with its own keys, and nothing else", async () => {
+    const mainKey = makeKey('main');
+    const staffKey = makeKey('staff');
+    const main = await startJwksServer([mainKey]);
+    const staff = await startJwksServer([staffKey]);
+    const staffIssuer = staff.issuer.replace('eu-west-2_TestPool1', 'eu-west-2_StaffPool1');
+    try {
+      const verifier = (
+        await compileCognito({
+          issuer: main.issuer,
+          additionalClientIds: ['mobileclient'],
+          additionalUserPools: [{ userPoolId: 'eu-west-2_StaffPool1', issuer: staffIssuer, jwksUri: staff.jwksUri, clientIds: ['backoffice'] }],
+        })
+      ).get(JwksVerifierService);
+      assert.equal((await verifier.verifyAccessToken(await mint(mainKey, main.issuer, 'access'))).client_id, CLIENT_ID);
+      assert.equal((await verifier.verifyAccessToken(await mint(mainKey, main.issuer, 'access', { client_id: 'mobileclient' }))).client_id, 'mobileclient');
+      assert.equal((await verifier.verifyIdToken(await mint(staffKey, staffIssuer, 'id', { aud: 'backoffice' }))).aud, 'backoffice');
+
+      // A staff-pool client is not a main-pool client, and the other way round.
+      await assert.rejects(verifier.verifyAccessToken(await mint(mainKey, main.issuer, 'access', { client_id: 'backoffice' })), { claim: 'client_id' });
+      await assert.rejects(verifier.verifyAccessToken(await mint(staffKey, staffIssuer, 'access')), { claim: 'client_id' });
+      // Each pool's tokens are checked with that pool's keys only.
+      await assert.rejects(verifier.verifyAccessToken(await mint({ ...mainKey, kid: 'staff' }, staffIssuer, 'access', { client_id: 'backoffice' })), { code: 'ERR_JWT_SIGNATURE_INVALID' });
+      // A pool outside the allow-list is refused before any key is fetched.
+      const before = main.requests.length + staff.requests.length;
+      await assert.rejects(verifier.verifyAccessToken(await mint(mainKey, `${main.url}/eu-west-2_Unlisted1`, 'access')), { claim: 'iss' });
+      assert.equal(main.requests.length + staff.requests.length, before);
+    } finally {
+      await main.close();
+      await staff.close();
+    }
+  });
+});

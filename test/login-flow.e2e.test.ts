@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { AuthorizationResponseError, CallbackHandlerError, type CognitoModuleOptions } from '../lib/index.js';
 import { LocalCognito } from '../lib/testing/index.js';
-import { cookiePairs, get, PLATFORMS, startApp, type TestApp } from './support/app.js';
+import { cookiePairs, get, PLATFORMS, startApp, witness, type TestApp } from './support/app.js';
 import { COOKIE_SECRET } from './support/module.js';
 import { closedPort } from './support/servers.js';
 
@@ -330,3 +330,9 @@ for (const platform of PLATFORMS) {
     });
   });
 }
+
+describe('secrets in logs', () => {
+  it('logged no code, token, cookie value or secret during this file', () => {
+    witness.assertNoSecretLogged();
+  });
+});

@@ -100,6 +100,10 @@ describe('options', () => {
     { name: 'a plain-http sign-out URL off localhost', overrides: { logoutUri: 'http://app.example.com/bye' }, problem: /^logoutUri \(COGNITO_LOGOUT_URL\) must use https/ },
     { name: 'a session flag that is not a boolean', overrides: { sessionIncludeIdToken: 'sometimes' }, problem: /^sessionIncludeIdToken \(COGNITO_SESSION_INCLUDE_ID_TOKEN\) must be true or false, got "sometimes"/ },
     { name: 'a session lifetime under a minute', overrides: { sessionMaxAgeSeconds: 5 }, problem: /^sessionMaxAgeSeconds .* from 60/ },
+    { name: 'an additional client id with a space', overrides: { additionalClientIds: ['ok', 'not ok'] }, problem: /^additionalClientIds \(COGNITO_ADDITIONAL_CLIENT_IDS\) must be a list of app client ids/ },
+    { name: 'additional user pools that are not JSON', overrides: { additionalUserPools: '[{' }, problem: /^additionalUserPools \(COGNITO_ADDITIONAL_USER_POOLS\) must be a JSON list/ },
+    { name: 'an additional user pool without clients', overrides: { additionalUserPools: [{ userPoolId: 'eu-west-2_Other1', clientIds: [] }] }, problem: /^additionalUserPools .* entry 1 needs a userPoolId/ },
+    { name: 'an additional user pool repeating the main one', overrides: { additionalUserPools: [{ userPoolId: 'eu-west-2_TestPool1', clientIds: ['x'] }] }, problem: /^additionalUserPools .* entry 1 repeats the issuer/ },
     { name: 'a misspelled option', overrides: { clientSecert: 'x' }, problem: /^clientSecert is not an option of CognitoModule/ },
   ];
   for (const { name, overrides, problem } of invalid) {
@@ -120,6 +124,16 @@ describe('options', () => {
     const config = resolveCognitoConfig(baseOptions({ domain: 'http://127.0.0.1:9229', redirectUri: 'http://localhost:3000/cb' }));
     assert.equal(config.secureCookies, false);
     assert.equal(config.callbackPath, 'cb');
+  });
+
+  it('lists the trusted pools: this one first, then the additional ones from options or JSON', () => {
+    const config = resolveCognitoConfig(
+      baseOptions({ additionalClientIds: 'mobile,cli' as any, additionalUserPools: '[{"userPoolId":"us-east-1_Staff1","clientIds":["bo"]}]' as any }),
+    );
+    assert.deepEqual(config.trustedPools, [
+      { issuer: 'https://cognito-idp.eu-west-2.amazonaws.com/eu-west-2_TestPool1', jwksUri: 'https://cognito-idp.eu-west-2.amazonaws.com/eu-west-2_TestPool1/.well-known/jwks.json', clientIds: ['testclient123', 'mobile', 'cli'] },
+      { issuer: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Staff1', jwksUri: 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Staff1/.well-known/jwks.json', clientIds: ['bo'] },
+    ]);
   });
 
   it('accepts a list of cookie secrets for rotation', () => {

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { TokenExchangeService, type CognitoModuleOptions } from '../lib/index.js';
 import { HostedUiBrowser, LocalCognito } from '../lib/testing/index.js';
-import { cookiePairs, get, PLATFORMS, startApp, type AppResponse, type TestApp } from './support/app.js';
+import { cookiePairs, get, PLATFORMS, startApp, witness, type AppResponse, type TestApp } from './support/app.js';
 import { COOKIE_SECRET } from './support/module.js';
 
 const REDIRECT_URI = 'http://127.0.0.1:3000/auth/callback';
@@ -310,5 +310,11 @@ describe('session with refresh-token rotation', () => {
       await app.close();
       await cognito.stop();
     }
+  });
+});
+
+describe('secrets in logs', () => {
+  it('logged no code, token, cookie value or secret during this file', () => {
+    witness.assertNoSecretLogged();
   });
 });

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import assert from 'node:assert/strict';
 import { Controller, Get, Injectable, Module, Req, Res, type INestApplication, type LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
@@ -39,6 +40,7 @@ export class RecordingHandler implements CognitoCallbackHandler {
   ) {}
   async onSuccess(result: CognitoLoginResult, ctx: CognitoCallbackContext) {
     this.recorder.successes.push(result);
+    for (const token of [result.tokens.idToken, result.tokens.accessToken, result.tokens.refreshToken]) if (token) witness.secrets.add(token);
     if (this.recorder.establishSession) await this.session.establish(ctx.response, result.tokens);
     return this.recorder.behaviour.onSuccess?.(result, ctx);
   }
@@ -66,14 +68,42 @@ class HomeController {
   }
 }
 
+/**
+ * Everything secret a test file saw (codes, tokens, cookie values, client secrets) and every
+ * log line written, so the file can prove at the end that none of the former is in the latter.
+ */
+export const witness = {
+  secrets: new Set<string>(),
+  lines: [] as string[],
+  assertNoSecretLogged(): void {
+    const log = witness.lines.join('\n');
+    assert.ok(witness.lines.length > 0 && witness.secrets.size > 0, 'nothing was witnessed');
+    for (const secret of witness.secrets) if (secret.length >= 8) assert.ok(!log.includes(secret), 'a secret value reached the log');
+  },
+};
+
 /** Collects every log line, to prove no secret is ever written. */
 export class CapturingLogger implements LoggerService {
-  lines: string[] = [];
-  log(message: unknown, ...rest: unknown[]) { this.lines.push([message, ...rest].map(String).join(' ')); }
-  error(message: unknown, ...rest: unknown[]) { this.lines.push([message, ...rest].map(String).join(' ')); }
-  warn(message: unknown, ...rest: unknown[]) { this.lines.push([message, ...rest].map(String).join(' ')); }
-  debug(message: unknown, ...rest: unknown[]) { this.lines.push([message, ...rest].map(String).join(' ')); }
-  verbose(message: unknown, ...rest: unknown[]) { this.lines.push([message, ...rest].map(String).join(' ')); }
+  private own: string[] = [];
+  get lines(): string[] {
+    return this.own;
+  }
+  set lines(value: string[]) {
+    this.own = value;
+  }
+  private push(line: string): void {
+    this.own.push(line);
+    witness.lines.push(line);
+  }
+  log(message: unknown, ...rest: unknown[]) { this.push([message, ...rest].map(describe).join(' ')); }
+  error(message: unknown, ...rest: unknown[]) { this.push([message, ...rest].map(describe).join(' ')); }
+  warn(message: unknown, ...rest: unknown[]) { this.push([message, ...rest].map(describe).join(' ')); }
+  debug(message: unknown, ...rest: unknown[]) { this.push([message, ...rest].map(describe).join(' ')); }
+  verbose(message: unknown, ...rest: unknown[]) { this.push([message, ...rest].map(describe).join(' ')); }
+}
+
+function describe(value: unknown): string {
+  return value instanceof Error ? `${value.name}: ${value.message}\n${value.stack}` : typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
 export interface TestApp {
@@ -86,6 +116,8 @@ export interface TestApp {
 
 /** A real Nest application with CognitoModule, listening on 127.0.0.1 port 0. */
 export async function startApp(platform: Platform, options: CognitoModuleOptions): Promise<TestApp> {
+  if (options.clientSecret) witness.secrets.add(options.clientSecret);
+  for (const secret of [options.cookieSecret].flat()) witness.secrets.add(secret);
   @Module({
     imports: [CognitoModule.forRoot({ ...options, imports: [RecorderModule], callbackHandler: RecordingHandler }), RecorderModule],
     controllers: [HomeController],
@@ -109,7 +141,13 @@ export interface AppResponse {
 }
 
 export async function get(url: string, cookies: string[] = []): Promise<AppResponse> {
+  const code = new URL(url).searchParams.get('code');
+  if (code) witness.secrets.add(code);
   const response = await fetch(url, { redirect: 'manual', headers: cookies.length ? { cookie: cookies.join('; ') } : {} });
+  for (const line of response.headers.getSetCookie()) {
+    const value = line.split(';')[0].split('=').slice(1).join('=');
+    if (value) witness.secrets.add(value);
+  }
   return { status: response.status, location: response.headers.get('location'), setCookies: response.headers.getSetCookie(), body: await response.text() };
 }
 
