@@ -102,59 +102,53 @@ describe('JWKS fault injection', () => {
     compileCognito({ issuer: `${server.url}/eu-west-2_TestPool1`, jwksCooldownSeconds: 0, httpTimeoutMs: 500, ...overrides }).then((m) => m.get(JwksVerifierService));
   const issuerOf = (server: { url: string }) => `${server.url}/eu-west-2_TestPool1`;
 
+  /** A JWKS endpoint that a test switches off (HTTP 500) and on. */
+  async function switchableJwks(key: SigningKey, up: boolean) {
+    const state = { up };
+    const server = await startServer((_req, res) => {
+      if (state.up) json(res, 200, { keys: [key.jwk] });
+      else res.writeHead(500).end('down');
+    });
+    return { server, issuer: issuerOf(server), state };
+  }
+
   it('recovers when the JWKS is down at startup and comes up later', async () => {
     const key = makeKey('k1');
-    let up = false;
-    const server = await startServer((_req, res) => (up ? json(res, 200, { keys: [key.jwk] }) : json(res, 503, {})));
+    const { server, issuer, state } = await switchableJwks(key, false);
     try {
       const verifier = await configure(server);
       await verifier.onApplicationBootstrap(); // the prefetch fails and only logs
-      assert.equal((await rejection(verifier.verifyAccessToken(await mint(key, issuerOf(server), 'access')))).code, 'ERR_JWKS_UNAVAILABLE');
-      up = true;
+      assert.equal((await rejection(verifier.verifyAccessToken(await mint(key, issuer, 'access')))).code, 'ERR_JWKS_UNAVAILABLE');
+      state.up = true;
       await sleep(1100); // past the one-second failure back-off
-      await verifier.verifyAccessToken(await mint(key, issuerOf(server), 'access'));
+      await verifier.verifyAccessToken(await mint(key, issuer, 'access'));
     } finally {
       await server.close();
     }
   });
 
-  it('serves cached keys while the JWKS is down, then refuses after the stale limit', async () => {
-    const key = makeKey('k1');
-    let up = true;
-    const server = await startServer((_req, res) => {
-      if (up) json(res, 200, { keys: [key.jwk] });
-      else res.writeHead(500).end('down');
+  for (const staleSeconds of [2, 0]) {
+    it(`after the cache lifetime, with jwksStaleSeconds=${staleSeconds}, ${staleSeconds ? 'serves cached keys while the JWKS is down, then refuses' : 'refuses at once'}`, async () => {
+      const key = makeKey('k1');
+      const { server, issuer, state } = await switchableJwks(key, true);
+      try {
+        const verifier = await configure(server, { jwksCacheTimeout: 1, jwksStaleSeconds: staleSeconds });
+        await verifier.verifyAccessToken(await mint(key, issuer, 'access'));
+        state.up = false;
+        await sleep(1200);
+        const second = verifier.verifyAccessToken(await mint(key, issuer, 'access', { jti: 'during' }));
+        if (staleSeconds === 0) {
+          assert.equal((await rejection(second)).code, 'ERR_JWKS_UNAVAILABLE');
+          return;
+        }
+        await second;
+        await sleep(staleSeconds * 1000 + 200);
+        assert.equal((await rejection(verifier.verifyAccessToken(await mint(key, issuer, 'access', { jti: 'after' })))).code, 'ERR_JWKS_UNAVAILABLE');
+      } finally {
+        await server.close();
+      }
     });
-    try {
-      const verifier = await configure(server, { jwksCacheTimeout: 1, jwksStaleSeconds: 2 });
-      await verifier.verifyAccessToken(await mint(key, issuerOf(server), 'access'));
-      up = false;
-      await sleep(1200);
-      await verifier.verifyAccessToken(await mint(key, issuerOf(server), 'access', { jti: 'stale-1' }));
-      await sleep(2200);
-      assert.equal((await rejection(verifier.verifyAccessToken(await mint(key, issuerOf(server), 'access', { jti: 'stale-2' })))).code, 'ERR_JWKS_UNAVAILABLE');
-    } finally {
-      await server.close();
-    }
-  });
-
-  it('refuses at once after expiry when stale keys are switched off', async () => {
-    const key = makeKey('k1');
-    let up = true;
-    const server = await startServer((_req, res) => {
-      if (up) json(res, 200, { keys: [key.jwk] });
-      else res.writeHead(500).end('down');
-    });
-    try {
-      const verifier = await configure(server, { jwksCacheTimeout: 1, jwksStaleSeconds: 0 });
-      await verifier.verifyAccessToken(await mint(key, issuerOf(server), 'access'));
-      up = false;
-      await sleep(1200);
-      assert.equal((await rejection(verifier.verifyAccessToken(await mint(key, issuerOf(server), 'access', { jti: 'x' })))).code, 'ERR_JWKS_UNAVAILABLE');
-    } finally {
-      await server.close();
-    }
-  });
+  }
 
   const faults: [string, Parameters<typeof startServer>[0]][] = [
     ['slow (past the timeout)', (_req, res) => void setTimeout(() => json(res, 200, { keys: [] }), 2000)],
