@@ -9,7 +9,7 @@ import { CognitoHttpClient } from './http/cognito-http.client.js';
 import { CookieSealer } from './http/cookie-sealer.js';
 import type { CognitoCallbackHandler } from './login/cognito-callback-handler.interface.js';
 import { LoginFlowService } from './login/login-flow.service.js';
-import { createLoginControllers } from './login/login-routes.js';
+import { createCognitoControllers } from './cognito.controllers.js';
 import { LoginStateService } from './login/login-state.service.js';
 import { CognitoAuthGuard } from './guards/cognito-auth.guard.js';
 import { CognitoSessionService } from './session/cognito-session.service.js';
@@ -53,7 +53,7 @@ function buildModule(definition: DynamicModule, extras: CognitoModuleExtras): Dy
       'callbackHandler is required: pass the class that implements CognitoCallbackHandler (e.g. `callbackHandler: LoginHandler`)',
     ]);
   }
-  const routes = createLoginControllers();
+  const routes = createCognitoControllers();
   const providers: Provider[] = [
     ...(definition.providers ?? []),
     { provide: COGNITO_CONFIG, useFactory: resolveCognitoConfig, inject: [COGNITO_MODULE_OPTIONS] },

@@ -1,15 +1,13 @@
-import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, randomUUID, type JsonWebKey } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, randomUUID, type JsonWebKey } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { renderErrorPage, renderSignInPage } from './hosted-ui-page.js';
 import { HostedUiBrowser } from './hosted-ui-browser.js';
 import { createMemoryAdapter } from './memory-adapter.js';
+import { cognitoProviderConfiguration, subOf } from './local-cognito-provider.js';
 import type { LocalCognitoOptions, LocalCognitoUser, MintTokenOptions } from './local-cognito-options.interface.js';
 
-const SCOPES = ['openid', 'email', 'profile', 'phone', 'aws.cognito.signin.user.admin'];
-/** oidc-provider issues JWT access tokens only for a resource server; Cognito's have no audience. */
-const RESOURCE = 'urn:local-cognito:user-pool';
 
 /**
  * A Cognito user pool on 127.0.0.1, for tests and local development, built on the
@@ -58,7 +56,10 @@ export class LocalCognito {
     });
     const { port } = server.address() as AddressInfo;
     const cognito = new LocalCognito(server, userPoolId, `http://127.0.0.1:${port}`, options);
-    const provider = new Provider(cognito.issuer, cognito.providerConfiguration());
+    const provider = new Provider(
+      cognito.issuer,
+      cognitoProviderConfiguration({ userPoolId, options, keys: cognito.keys, adapter: cognito.storage.Adapter }),
+    );
     const providerCallback = provider.callback();
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       cognito.route(provider, providerCallback, req, res).catch(() => {
@@ -226,125 +227,6 @@ export class LocalCognito {
     }
     await provider.interactionFinished(req, res, { login: { accountId: subOf(user) } }, { mergeWithLastSubmission: false });
   }
-
-  private providerConfiguration(): Record<string, unknown> {
-    const users = this.options.users;
-    const findUser = (sub: string) => users.find((user) => subOf(user) === sub);
-    const customClaims = [...new Set(users.flatMap((user) => Object.keys(user.attributes ?? {})))];
-    const lifetime = this.options.tokenLifetimeSeconds ?? 3600;
-    const customScopes = [...new Set(this.options.clients.flatMap((client) => client.customScopes ?? []))];
-
-    return {
-      adapter: this.storage.Adapter,
-      clients: this.options.clients.map((client) => ({
-        client_id: client.clientId,
-        client_secret: client.clientSecret,
-        redirect_uris: client.redirectUris,
-        post_logout_redirect_uris: client.logoutUris ?? [],
-        grant_types: ['authorization_code', 'refresh_token', ...(client.customScopes?.length && client.clientSecret ? ['client_credentials'] : [])],
-        response_types: ['code'],
-        token_endpoint_auth_method: client.clientSecret === undefined ? 'none' : 'client_secret_basic',
-      })),
-      clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
-      jwks: { keys: [this.keys.id, this.keys.access] },
-      cookies: { keys: [randomBytes(32).toString('base64url')] },
-      scopes: SCOPES,
-      claims: {
-        openid: ['sub', 'token_use', 'cognito:username', 'cognito:groups', ...customClaims],
-        email: ['email', 'email_verified'],
-        phone: ['phone_number', 'phone_number_verified'],
-        profile: ['name', 'given_name', 'family_name', 'preferred_username', 'locale', 'updated_at'],
-      },
-      conformIdTokenClaims: false,
-      responseTypes: ['code'],
-      pkce: { required: () => false },
-      extraParams: ['identity_provider', 'idp_identifier', 'lang'],
-      ttl: { AccessToken: lifetime, ClientCredentials: lifetime, IdToken: lifetime, AuthorizationCode: 300, Interaction: 3600, Session: 86400, Grant: 86400, RefreshToken: 30 * 86400 },
-      routes: {
-        authorization: '/oauth2/authorize',
-        token: '/oauth2/token',
-        userinfo: '/oauth2/userInfo',
-        revocation: '/oauth2/revoke',
-        jwks: `/${this.userPoolId}/.well-known/jwks.json`,
-      },
-      interactions: { url: (_ctx: unknown, interaction: { uid: string }) => `/login/${interaction.uid}` },
-      issueRefreshToken: (_ctx: unknown, client: any) => client.grantTypeAllowed('refresh_token'),
-      rotateRefreshToken: () => this.options.rotateRefreshTokens ?? false,
-      features: {
-        devInteractions: { enabled: false },
-        revocation: { enabled: true },
-        clientCredentials: { enabled: true },
-        userinfo: { enabled: true },
-        resourceIndicators: {
-          enabled: true,
-          defaultResource: () => RESOURCE,
-          useGrantedResource: () => true,
-          getResourceServerInfo: () => ({
-            scope: [...SCOPES, ...customScopes].join(' '),
-            audience: RESOURCE,
-            accessTokenTTL: lifetime,
-            accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: 'RS256', kid: 'access-token-key' } },
-          }),
-        },
-      },
-      // Cognito never asks for consent: grant every requested scope to the app client.
-      loadExistingGrant: async (ctx: any) => {
-        const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId });
-        const requested = String(ctx.oidc.params.scope ?? '');
-        grant.addOIDCScope(requested);
-        grant.addResourceScope(RESOURCE, requested);
-        await grant.save();
-        return grant;
-      },
-      findAccount: (_ctx: unknown, sub: string) => {
-        const user = findUser(sub);
-        if (user === undefined) return undefined;
-        return { accountId: sub, claims: () => idTokenClaims(user) };
-      },
-      formats: {
-        customizers: {
-          jwt: (_ctx: unknown, token: any, jwt: { header?: Record<string, unknown>; payload: Record<string, unknown> }) => {
-            const user = findUser(token.accountId);
-            Object.assign(jwt.payload, {
-              token_use: 'access',
-              version: 2,
-              auth_time: jwt.payload.iat,
-              ...(user ? { username: user.username } : {}),
-              ...(user?.groups?.length ? { 'cognito:groups': user.groups } : {}),
-            });
-            // oidc-provider insists on an audience; Cognito access tokens have none. Keep it
-            // for oidc-provider's check but leave it out of the serialized token.
-            Object.defineProperty(jwt.payload, 'aud', { value: jwt.payload.aud, enumerable: false, writable: true, configurable: true });
-            // Cognito's header is { kid, alg } only.
-            jwt.header = { ...jwt.header, typ: undefined };
-          },
-        },
-      },
-      renderError: (ctx: any, out: { error: string; error_description?: string }) => {
-        ctx.type = 'html';
-        const error = out.error === 'invalid_redirect_uri' ? 'redirect_mismatch' : out.error;
-        ctx.body = renderErrorPage(error, out.error_description);
-      },
-    };
-  }
-}
-
-function idTokenClaims(user: LocalCognitoUser): Record<string, unknown> {
-  return {
-    sub: subOf(user),
-    token_use: 'id',
-    'cognito:username': user.username,
-    ...(user.groups?.length ? { 'cognito:groups': user.groups } : {}),
-    ...(user.email === undefined ? {} : { email: user.email, email_verified: user.emailVerified ?? true }),
-    ...user.attributes,
-  };
-}
-
-function subOf(user: LocalCognitoUser): string {
-  if (user.sub !== undefined) return user.sub;
-  const hex = createHash('sha256').update(`local-cognito:${user.username}`).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
 function signingKey(kid: string): JsonWebKey & { kid: string } {

@@ -1,10 +1,10 @@
 import { BadRequestException, Controller, Get, Inject, Post, Query, Req, Res, type Type } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { COGNITO_ROUTES } from '../cognito.constants.js';
-import type { CognitoConfig } from '../config/cognito-config.js';
-import { Public } from '../guards/auth.decorators.js';
-import { CognitoSessionService } from '../session/cognito-session.service.js';
-import { type FlowStep, InvalidLoginRequest, LoginFlowService } from './login-flow.service.js';
+import { COGNITO_ROUTES } from './cognito.constants.js';
+import type { CognitoConfig } from './config/cognito-config.js';
+import { Public } from './guards/auth.decorators.js';
+import { CognitoSessionService } from './session/cognito-session.service.js';
+import { type FlowStep, InvalidLoginRequest, LoginFlowService } from './login/login-flow.service.js';
 
 /**
  * Sends a flow step over the platform's response (Express or Fastify): cookies, then
@@ -19,14 +19,14 @@ function send(adapterHost: HttpAdapterHost, response: unknown, step: FlowStep): 
 }
 
 /**
- * Builds the login and callback controllers of one `CognitoModule` import. Classes are
+ * Builds the login, callback and logout controllers of one `CognitoModule` import. Classes are
  * made per import because their paths come from options that may resolve asynchronously:
  * the `COGNITO_ROUTES` provider stamps the paths once the options are known, which
  * Nest does before it registers routes.
  *
  * @internal
  */
-export function createLoginControllers(): { controllers: Type[]; applyPaths(config: CognitoConfig): void } {
+export function createCognitoControllers(): { controllers: Type[]; applyPaths(config: CognitoConfig): void } {
   // Public: an app's global CognitoAuthGuard must not lock its users out of signing in or out.
   @Public()
   @Controller()
