@@ -164,19 +164,6 @@ describe('JwksVerifierService key set fetching', () => {
     }
   });
 
-  it('shares one fetch between concurrent first verifications', async () => {
-    const key = makeKey('k1');
-    const jwks = await startJwksServer([key]);
-    try {
-      const verifier = (await compileCognito({ issuer: jwks.issuer })).get(JwksVerifierService);
-      const token = await mint(key, jwks.issuer, 'access');
-      await Promise.all(Array.from({ length: 25 }, () => verifier.verifyAccessToken(token)));
-      assert.equal(jwks.requests.length, 1);
-    } finally {
-      await jwks.close();
-    }
-  });
-
   it('refetches the key set once jwksCacheTimeout has passed', async () => {
     const key = makeKey('k1');
     const jwks = await startJwksServer([key]);
