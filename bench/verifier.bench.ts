@@ -26,6 +26,7 @@ const SLICES = Number(process.env.BENCH_SLICES ?? 10);
 const SLICE_MS = Number(process.env.BENCH_SLICE_MS ?? 200);
 const HTTP_ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 3);
 const HTTP_SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 3);
+const HTTP_CONNECTIONS = Number(process.env.BENCH_HTTP_CONNECTIONS ?? 50);
 
 interface Result {
   name: string;
@@ -250,21 +251,23 @@ async function main(): Promise<void> {
   // ---- HTTP: the same app, a guarded and an unguarded route --------------------
   @Module({ imports: [CognitoModule.forRoot(options)], controllers: [BenchController], providers: [AllowAllGuard] })
   class BenchModule {}
-  const app = await NestFactory.create(BenchModule, new FastifyAdapter(), { logger: false });
+  const app = await NestFactory.create(BenchModule, new FastifyAdapter(), { logger: ['warn', 'error'] });
   await app.listen(0, '127.0.0.1');
   const base = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
   const http = async (name: string, path: string, headers: Record<string, string>): Promise<Result> => {
-    const outcome = await autocannon({ url: `${base}${path}`, connections: 50, duration: HTTP_SECONDS, headers, workers: 1 });
+    const outcome = await autocannon({ url: `${base}${path}`, connections: HTTP_CONNECTIONS, duration: HTTP_SECONDS, headers, workers: 1 });
     if (outcome.non2xx > 0 || outcome.errors > 0) throw new Error(`${name} ${path}: ${outcome.non2xx} non-2xx, ${outcome.errors} errors, status codes ${JSON.stringify(outcome.statusCodeStats)}`);
     return { name, opsPerSec: outcome.requests.average, p50: outcome.latency.p50, p99: outcome.latency.p99, rssMb: process.memoryUsage().rss / 2 ** 20 };
   };
-  await http('warm-up', '/unguarded', {});
+  await http('warm-up', '/unguarded', { authorization: `Bearer ${tokens[2]}` });
   await http('warm-up', '/guarded', { authorization: `Bearer ${tokens[2]}` });
-  console.log(`HTTP on 127.0.0.1, best of ${HTTP_ROUNDS} rounds of ${HTTP_SECONDS} s (Fastify; autocannon in a worker thread, 50 connections):`);
+  console.log(`HTTP on 127.0.0.1, best of ${HTTP_ROUNDS} rounds of ${HTTP_SECONDS} s (Fastify; autocannon in a worker thread, ${HTTP_CONNECTIONS} connections):`);
+  // Every route gets the same request, bearer token included: only the guard differs.
+  const bearer = { authorization: `Bearer ${tokens[2]}` };
   const httpCases: [string, string, Record<string, string>][] = [
-    ['GET /unguarded', '/unguarded', {}],
-    ['GET /noop-guard (a guard that allows all)', '/noop-guard', {}],
-    ['GET /guarded (one bearer access token)', '/guarded', { authorization: `Bearer ${tokens[2]}` }],
+    ['GET /unguarded', '/unguarded', bearer],
+    ['GET /noop-guard (a guard that allows all)', '/noop-guard', bearer],
+    ['GET /guarded (one bearer access token)', '/guarded', bearer],
   ];
   const bestHttp: Result[] = [];
   for (let round = 0; round < HTTP_ROUNDS; round++) {

@@ -117,7 +117,7 @@ describe('JWKS fault injection', () => {
     const { server, issuer, state } = await switchableJwks(key, false);
     try {
       const verifier = await configure(server);
-      await verifier.onApplicationBootstrap(); // the prefetch fails and only logs
+      verifier.onApplicationBootstrap(); // the prefetch fails and only logs; the verification joins it
       assert.equal((await rejection(verifier.verifyAccessToken(await mint(key, issuer, 'access')))).code, 'ERR_JWKS_UNAVAILABLE');
       state.up = true;
       await sleep(1100); // past the one-second failure back-off

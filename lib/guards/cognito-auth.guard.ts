@@ -59,18 +59,32 @@ export class CognitoAuthGuard implements CanActivate {
     @Inject(COGNITO_CONFIG) private readonly config: CognitoConfig,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const { isPublic, tokenUse, groups, scopes } = this.rulesFor(context);
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const rules = this.rulesFor(context);
     const objects = platformObjects(context);
-    if (objects === undefined) return isPublic;
+    if (objects === undefined) return rules.isPublic;
 
-    let auth: CognitoRequestAuth | undefined;
+    // The common case, a bearer token verified before, is answered without a promise.
+    let known: CognitoRequestAuth | undefined;
     try {
-      auth = await this.authenticate(objects.request, objects.response, tokenUse);
+      known = this.knownBearer(objects.request, rules.tokenUse);
     } catch (error) {
-      if (isPublic) return true; // documented: an invalid token on a public route means no claims, not a 401
-      throw this.toHttpException(error, objects.response);
+      return this.refuse(error, rules, objects.response);
     }
+    if (known !== undefined) return this.decide(known, rules, objects);
+    return this.authenticate(objects.request, objects.response, rules.tokenUse).then(
+      (auth) => this.decide(auth, rules, objects),
+      (error: unknown) => this.refuse(error, rules, objects.response),
+    );
+  }
+
+  /** An invalid token on a public route means no claims, not a 401 (documented). */
+  private refuse(error: unknown, rules: RouteRules, response: unknown): boolean {
+    if (rules.isPublic) return true;
+    throw this.toHttpException(error, response);
+  }
+
+  private decide(auth: CognitoRequestAuth | undefined, { isPublic, groups, scopes }: RouteRules, objects: { request: unknown; response: unknown }): boolean {
     if (auth !== undefined) (objects.request as { cognito?: CognitoRequestAuth }).cognito = auth;
     if (isPublic) return true;
     if (auth === undefined) throw this.unauthorized(objects.response, 'No bearer token or session');
@@ -105,6 +119,14 @@ export class CognitoAuthGuard implements CanActivate {
       byController.set(controller, rules);
     }
     return rules;
+  }
+
+  /** Claims of a bearer token the verifier has already verified (and still trusts); else undefined. */
+  private knownBearer(request: unknown, tokenUse: CognitoTokenUse): CognitoRequestAuth | undefined {
+    if (this.config.tokenSources[0] !== 'header') return undefined;
+    const token = bearerToken((request as { headers?: Record<string, unknown> }).headers?.authorization);
+    const claims = token === undefined ? undefined : this.verifier.verifyKnown(token, tokenUse);
+    return claims === undefined ? undefined : { claims, tokenUse, source: 'header' };
   }
 
   private async authenticate(request: unknown, response: unknown, tokenUse: CognitoTokenUse): Promise<CognitoRequestAuth | undefined> {

@@ -41,6 +41,17 @@ export class CognitoHttpClient {
 
   async request(method: 'GET' | 'POST', url: string, init: { headers?: Record<string, string>; body?: string } = {}): Promise<UpstreamResponse> {
     try {
+      return await this.once(method, url, init);
+    } catch (error) {
+      // A pooled keep-alive connection that the server closed at the same moment fails at once.
+      // A GET is safe to send again; a POST is not (an authorization code works only once).
+      if (method === 'GET' && error instanceof UpstreamFailure && error.kind === 'unreachable') return this.once(method, url, init);
+      throw error;
+    }
+  }
+
+  private async once(method: 'GET' | 'POST', url: string, init: { headers?: Record<string, string>; body?: string }): Promise<UpstreamResponse> {
+    try {
       const response = await this.http.axiosRef.request<string>({
         method,
         url,

@@ -54,9 +54,13 @@ export class JwksVerifierService implements OnApplicationBootstrap {
     );
   }
 
-  /** Loads every trusted pool's keys while the application boots (a failure only logs). */
-  async onApplicationBootstrap(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((pool) => pool.keys.prefetch()));
+  /**
+   * Starts loading every trusted pool's keys as the application boots. Boot does not wait:
+   * a slow or failing JWKS endpoint must not hold the app up, and the first verifications
+   * join the fetch in flight. A failure only logs.
+   */
+  onApplicationBootstrap(): void {
+    for (const pool of this.pools.values()) void pool.keys.prefetch();
   }
 
   verifyIdToken(token: string, options: VerifyIdTokenOptions = {}): Promise<CognitoIdTokenClaims> {
@@ -73,7 +77,25 @@ export class JwksVerifierService implements OnApplicationBootstrap {
   async verify(token: string, { tokenUse, nonce }: VerifyOptions): Promise<CognitoIdTokenClaims | CognitoAccessTokenClaims> {
     if (tokenUse !== 'id' && tokenUse !== 'access') throw new TypeError('verify(): tokenUse must be "id" or "access"');
     const now = Date.now();
-    const payload = this.verifiedBefore(token, now) ?? (await this.verifySignature(token, now));
+    // Synchronous while the key is at hand: a promise is made only when keys must be fetched.
+    const payload = this.verifiedBefore(token, now) ?? this.verifySignature(token, now);
+    if (payload instanceof Promise) return this.checked(await payload, now, tokenUse, nonce);
+    return this.checked(payload, now, tokenUse, nonce);
+  }
+
+  /**
+   * The claims of a token verified before, checked again, without waiting: `undefined` when
+   * the token is not in the verified-token cache (then call `verify`). Throws like `verify`.
+   *
+   * @internal used by CognitoAuthGuard's hot path
+   */
+  verifyKnown(token: string, tokenUse: CognitoTokenUse): CognitoIdTokenClaims | CognitoAccessTokenClaims | undefined {
+    const now = Date.now();
+    const payload = this.verifiedBefore(token, now);
+    return payload === undefined ? undefined : this.checked(payload, now, tokenUse, undefined);
+  }
+
+  private checked(payload: Record<string, unknown>, now: number, tokenUse: CognitoTokenUse, nonce: string | undefined): CognitoIdTokenClaims | CognitoAccessTokenClaims {
     this.checkTimes(payload, now);
     this.checkClaims(payload, tokenUse, nonce);
     // A copy: the cached payload must not change under the next caller.
@@ -89,7 +111,7 @@ export class JwksVerifierService implements OnApplicationBootstrap {
   }
 
   /** Everything that needs the key: parsing, the algorithm, the issuer's key set, the signature. */
-  private async verifySignature(token: string, now: number): Promise<Record<string, unknown>> {
+  private verifySignature(token: string, now: number): Record<string, unknown> | Promise<Record<string, unknown>> {
     const { header, payload, signingInput, signature } = parseJwt(token);
 
     // The algorithm is ours to choose, never the token's.
@@ -100,14 +122,17 @@ export class JwksVerifierService implements OnApplicationBootstrap {
     const pool = typeof payload.iss === 'string' ? this.pools.get(payload.iss) : undefined;
     if (pool === undefined) throw claimError('iss', 'does not match the user pool');
 
-    const key = pool.keys.peek(header.kid) ?? (await pool.keys.getKey(header.kid));
-    if (!signatureMatches(signingInput, key, signature)) {
-      throw new JwtVerificationError('ERR_JWT_SIGNATURE_INVALID', 'The token signature is invalid');
-    }
-    if (isNumericDate(payload.exp)) {
-      this.verified.set(token, payload.iss as string, payload, Math.min(payload.exp * 1000 + this.config.clockToleranceSeconds * 1000, now + 24 * 3600 * 1000));
-    }
-    return payload;
+    const check = (key: KeyObject): Record<string, unknown> => {
+      if (!signatureMatches(signingInput, key, signature)) {
+        throw new JwtVerificationError('ERR_JWT_SIGNATURE_INVALID', 'The token signature is invalid');
+      }
+      if (isNumericDate(payload.exp)) {
+        this.verified.set(token, payload.iss as string, payload, Math.min(payload.exp * 1000 + this.config.clockToleranceSeconds * 1000, now + 24 * 3600 * 1000));
+      }
+      return payload;
+    };
+    const key = pool.keys.peek(header.kid);
+    return key === undefined ? pool.keys.getKey(header.kid).then(check) : check(key);
   }
 
   private checkTimes(payload: Record<string, unknown>, nowMs: number): void {

@@ -26,11 +26,29 @@ export function parseJwt(token: unknown): ParsedJwt {
     throw malformed('a JWT part is empty or not base64url');
   }
   return {
-    header: decodeJson(headerPart, 'header'),
+    header: decodeHeader(headerPart),
     payload: decodeJson(payloadPart, 'payload'),
-    signingInput: `${headerPart}.${payloadPart}`,
+    signingInput: token.slice(0, headerPart.length + payloadPart.length + 1),
     signature: Buffer.from(signaturePart, 'base64url'),
   };
+}
+
+/**
+ * A pool signs every token with one of a few headers (`{"kid":…,"alg":"RS256"}`), so decoded
+ * headers are remembered; the map is small and reset when full, so forged headers cannot grow it.
+ */
+const headers = new Map<string, Record<string, unknown>>();
+const MAX_HEADERS = 64;
+
+function decodeHeader(part: string): Record<string, unknown> {
+  const known = headers.get(part);
+  if (known !== undefined) return { ...known };
+  const header = decodeJson(part, 'header');
+  if (part.length <= 512) {
+    if (headers.size >= MAX_HEADERS) headers.clear();
+    headers.set(part, header);
+  }
+  return { ...header };
 }
 
 function decodeJson(part: string, what: string): Record<string, unknown> {
