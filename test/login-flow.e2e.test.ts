@@ -277,35 +277,22 @@ for (const platform of PLATFORMS) {
     });
 
     describe('with a misconfigured or failing upstream', () => {
-      it('reports a wrong client secret as invalid_client', async () => {
-        const app = await startApp(platform, options({ clientSecret: 'wrong-secret' }));
-        try {
-          const { response } = await fullLogin(app);
-          assert.equal(response.location, '/login-error?error=invalid_client');
-        } finally {
-          await app.close();
-        }
-      });
-
-      it('reports an unreachable JWKS as jwks_unavailable', async () => {
-        const app = await startApp(platform, options({ jwksUri: `http://127.0.0.1:${await closedPort()}/jwks.json` }));
-        try {
-          const { response } = await fullLogin(app);
-          assert.equal(response.location, '/login-error?error=jwks_unavailable');
-        } finally {
-          await app.close();
-        }
-      });
-
-      it('reports an unreachable token endpoint as cognito_unavailable', async () => {
-        const app = await startApp(platform, options({ tokenUrl: `http://127.0.0.1:${await closedPort()}/oauth2/token` }));
-        try {
-          const { response } = await fullLogin(app);
-          assert.equal(response.location, '/login-error?error=cognito_unavailable');
-        } finally {
-          await app.close();
-        }
-      });
+      const upstreamFaults: [string, () => Promise<Partial<CognitoModuleOptions>>, string][] = [
+        ['a wrong client secret', async () => ({ clientSecret: 'wrong-secret' }), 'invalid_client'],
+        ['an unreachable JWKS', async () => ({ jwksUri: `http://127.0.0.1:${await closedPort()}/jwks.json` }), 'jwks_unavailable'],
+        ['an unreachable token endpoint', async () => ({ tokenUrl: `http://127.0.0.1:${await closedPort()}/oauth2/token` }), 'cognito_unavailable'],
+      ];
+      for (const [fault, overrides, reason] of upstreamFaults) {
+        it(`reports ${fault} as ${reason}`, async () => {
+          const app = await startApp(platform, options(await overrides()));
+          try {
+            const { response } = await fullLogin(app);
+            assert.equal(response.location, `/login-error?error=${reason}`);
+          } finally {
+            await app.close();
+          }
+        });
+      }
 
       it('logs in with a public client (no secret, client_id in the body)', async () => {
         const app = await startApp(platform, { ...options(), ...cognito.moduleOptions('publicapp') });
