@@ -104,6 +104,7 @@ describe('options', () => {
     { name: 'additional user pools that are not JSON', overrides: { additionalUserPools: '[{' }, problem: /^additionalUserPools \(COGNITO_ADDITIONAL_USER_POOLS\) must be a JSON list/ },
     { name: 'an additional user pool without clients', overrides: { additionalUserPools: [{ userPoolId: 'eu-west-2_Other1', clientIds: [] }] }, problem: /^additionalUserPools .* entry 1 needs a userPoolId/ },
     { name: 'an additional user pool repeating the main one', overrides: { additionalUserPools: [{ userPoolId: 'eu-west-2_TestPool1', clientIds: ['x'] }] }, problem: /^additionalUserPools .* entry 1 repeats the issuer/ },
+    { name: 'a cookie name prefix with a dot', overrides: { cookieNamePrefix: 'a.b' }, problem: /^cookieNamePrefix \(COGNITO_COOKIE_NAME_PREFIX\) must be 1-32 letters/ },
     { name: 'a misspelled option', overrides: { clientSecert: 'x' }, problem: /^clientSecert is not an option of CognitoModule/ },
   ];
   for (const { name, overrides, problem } of invalid) {

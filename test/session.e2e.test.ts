@@ -255,6 +255,20 @@ for (const platform of PLATFORMS) {
       }
     });
 
+    it('names its cookies with cookieNamePrefix, so two modules keep their sessions apart', async () => {
+      const staff = await start({ cookieNamePrefix: 'staff' });
+      try {
+        const { jar, finished } = await login(staff);
+        assert.ok(finished.setCookies.some((line) => line.startsWith('staff-login.')), 'the login cookie is cleared under its own name');
+        assert.ok(jar.names().includes('staff-session.0'));
+        assert.ok(!jar.names().some((name) => name.startsWith('cognito-')));
+        assert.equal((await me(staff, jar)).json.status, 'active');
+        assert.deepEqual(JSON.parse((await get(`${appA.url}/me`, jar.header)).body), { status: 'none' }, 'the default-named module sees no session');
+      } finally {
+        await staff.close();
+      }
+    });
+
     it('signs the user out locally, redirecting to /, when no logoutUri is configured', async () => {
       const app = await start({ logoutUri: undefined });
       try {

@@ -18,6 +18,8 @@ export interface CognitoConfig {
   readonly jwksCacheTimeoutSeconds: number;
   readonly jwksCooldownSeconds: number;
   readonly cookieSecrets: readonly string[];
+  /** Cookie names start with it: `<prefix>-login.*`, `<prefix>-session.*`. */
+  readonly cookieNamePrefix: string;
   /** Cookies get `Secure` and the `__Host-` prefix unless the app itself runs on http://localhost. */
   readonly secureCookies: boolean;
   readonly scopes: readonly string[];

@@ -68,6 +68,13 @@ export interface CognitoModuleOptions {
    */
   cookieSecret: string | readonly string[];
   /**
+   * Start of this module's cookie names (`<prefix>-login.<hash>`, `<prefix>-session.<n>`),
+   * so two imports of the module (two user pools) keep their sessions apart.
+   * Env: `COGNITO_COOKIE_NAME_PREFIX`.
+   * @default 'cognito'
+   */
+  cookieNamePrefix?: string;
+  /**
    * Expected `iss` of the tokens. Env: `COGNITO_ISSUER`.
    * @default `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`
    */
@@ -191,6 +198,7 @@ export const COGNITO_ENV_NAMES = {
   jwksCacheTimeout: 'COGNITO_PUBLIC_KEYS_CACHE_TIMEOUT',
   jwksCooldownSeconds: 'COGNITO_JWKS_COOLDOWN_SECONDS',
   cookieSecret: 'COGNITO_COOKIE_SECRET',
+  cookieNamePrefix: 'COGNITO_COOKIE_NAME_PREFIX',
   issuer: 'COGNITO_ISSUER',
   jwksUri: 'COGNITO_JWKS_URL',
   scopes: 'COGNITO_SCOPES',

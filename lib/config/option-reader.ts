@@ -118,6 +118,13 @@ export class OptionReader {
     return this.url(option, value);
   }
 
+  cookieNamePrefix(): string | undefined {
+    const value = this.optionalString('cookieNamePrefix') ?? 'cognito';
+    if (/^[A-Za-z0-9_]{1,32}$/.test(value)) return value;
+    this.fail('cookieNamePrefix', 'must be 1-32 letters, digits or "_"', value);
+    return undefined;
+  }
+
   cookieSecrets(): string[] | undefined {
     const value = this.options.cookieSecret;
     const list = typeof value === 'string' ? [value] : value;

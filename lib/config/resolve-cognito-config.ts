@@ -61,6 +61,7 @@ export function resolveCognitoConfig(input: unknown): CognitoConfig {
   // --- secrets, scopes, numbers, trusted pools ----------------------------
   const config = {
     cookieSecrets: read.cookieSecrets(),
+    cookieNamePrefix: read.cookieNamePrefix(),
     scopes: read.scopes(),
     jwksCacheTimeoutSeconds: read.integer('jwksCacheTimeout', 300, 0, 7 * 24 * 3600),
     jwksCooldownSeconds: read.integer('jwksCooldownSeconds', 30, 0, 3600),
@@ -85,6 +86,7 @@ export function resolveCognitoConfig(input: unknown): CognitoConfig {
   return {
     ...config,
     cookieSecrets: config.cookieSecrets!,
+    cookieNamePrefix: config.cookieNamePrefix!,
     scopes: config.scopes!,
     tokenSources: config.tokenSources!,
     userPoolId: userPoolId!,

@@ -34,7 +34,7 @@ export class LoginStateService {
     @Inject(COGNITO_CONFIG) private readonly config: CognitoConfig,
     private readonly sealer: CookieSealer,
   ) {
-    this.prefix = `${cookiePrefix(config)}cognito-login.`;
+    this.prefix = `${cookiePrefix(config)}${config.cookieNamePrefix}-login.`;
   }
 
   /** Seals a new login; returns the cookies to set (the new one, plus removals of the oldest pending ones). */

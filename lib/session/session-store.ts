@@ -33,7 +33,7 @@ export class SessionStore {
     @Inject(COGNITO_CONFIG) private readonly config: CognitoConfig,
     private readonly sealer: CookieSealer,
   ) {
-    this.prefix = `${cookiePrefix(config)}cognito-session.`;
+    this.prefix = `${cookiePrefix(config)}${config.cookieNamePrefix}-session.`;
   }
 
   /** The stored session; `undefined` without session cookies; `'invalid'` when they are altered, foreign, truncated or expired. */
