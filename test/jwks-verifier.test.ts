@@ -132,6 +132,16 @@ describe('JwksVerifierService', () => {
     });
   }
 
+  it('keeps the verified-token cache safe from callers that change the claims they get', async () => {
+    const token = await mint(key, jwks.issuer, 'access', { jti: 'mutable' });
+    for (let round = 0; round < 4; round++) {
+      const claims = await verifier.verifyAccessToken(token);
+      assert.equal(claims.sub, 'user-sub-1', `round ${round}`);
+      claims.sub = 'changed-by-caller';
+      (claims as Record<string, unknown>).token_use = 'id';
+    }
+  });
+
   it('accepts a token whose iat is within the clock tolerance', async () => {
     const claims = await verifier.verifyIdToken(await mint(key, jwks.issuer, 'id', { iat: now() + 2 }));
     assert.equal(claims.sub, 'user-sub-1');

@@ -78,9 +78,11 @@ export class JwksVerifierService implements OnApplicationBootstrap {
     if (tokenUse !== 'id' && tokenUse !== 'access') throw new TypeError('verify(): tokenUse must be "id" or "access"');
     const now = Date.now();
     // Synchronous while the key is at hand: a promise is made only when keys must be fetched.
-    const payload = this.verifiedBefore(token, now) ?? this.verifySignature(token, now);
-    if (payload instanceof Promise) return this.checked(await payload, now, tokenUse, nonce);
-    return this.checked(payload, now, tokenUse, nonce);
+    const cached = this.verifiedBefore(token, now);
+    // A cached payload is shared: callers get their own copy. A fresh one is theirs already.
+    if (cached !== undefined) return { ...this.checked(cached, now, tokenUse, nonce) };
+    const payload = this.verifySignature(token, now);
+    return this.checked(payload instanceof Promise ? await payload : payload, now, tokenUse, nonce);
   }
 
   /**
@@ -92,14 +94,13 @@ export class JwksVerifierService implements OnApplicationBootstrap {
   verifyKnown(token: string, tokenUse: CognitoTokenUse): CognitoIdTokenClaims | CognitoAccessTokenClaims | undefined {
     const now = Date.now();
     const payload = this.verifiedBefore(token, now);
-    return payload === undefined ? undefined : this.checked(payload, now, tokenUse, undefined);
+    return payload === undefined ? undefined : { ...this.checked(payload, now, tokenUse, undefined) };
   }
 
   private checked(payload: Record<string, unknown>, now: number, tokenUse: CognitoTokenUse, nonce: string | undefined): CognitoIdTokenClaims | CognitoAccessTokenClaims {
     this.checkTimes(payload, now);
     this.checkClaims(payload, tokenUse, nonce);
-    // A copy: the cached payload must not change under the next caller.
-    return { ...payload } as unknown as CognitoIdTokenClaims | CognitoAccessTokenClaims;
+    return payload as unknown as CognitoIdTokenClaims | CognitoAccessTokenClaims;
   }
 
   /** A token verified before, while its pool's keys are still current (a removed key must not live on in the cache). */

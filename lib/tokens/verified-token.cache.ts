@@ -49,7 +49,8 @@ export class VerifiedTokenCache {
     if (evicted !== undefined) this.entries.delete(evicted);
     this.order[this.next] = key;
     this.next = (this.next + 1) % this.maxEntries;
-    this.entries.set(key, { token, payload, issuer, expiresAt });
+    // A copy: the caller keeps (and may change) the object it was given.
+    this.entries.set(key, { token, payload: { ...payload }, issuer, expiresAt });
   }
 
   forgetIssuer(issuer: string): void {
