@@ -253,3 +253,24 @@ describe('JwksVerifierService with several app clients and user pools', () => {
     }
   });
 });
+
+describe('regressions found by fuzzing', () => {
+  it('rejects a valid token whose last signature character is spelled differently with the same bits (seed -283331483)', async () => {
+    const key = makeKey('k1');
+    const jwks = await startJwksServer([key]);
+    try {
+      const verifier = (await compileCognito({ issuer: jwks.issuer })).get(JwksVerifierService);
+      const token = await mint(key, jwks.issuer, 'access');
+      await verifier.verifyAccessToken(token);
+      // 342 characters hold 2,048 bits: the last one has 4 unused bits, so 16 spellings decode alike.
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      const last = alphabet.indexOf(token.at(-1)!);
+      const twin = `${token.slice(0, -1)}${alphabet[(last & ~0x0f) | ((last + 1) & 0x0f)]}`;
+      assert.notEqual(twin, token);
+      assert.deepEqual(Buffer.from(twin.split('.')[2], 'base64url'), Buffer.from(token.split('.')[2], 'base64url'));
+      await assert.rejects(verifier.verifyAccessToken(twin), { code: 'ERR_JWT_MALFORMED' });
+    } finally {
+      await jwks.close();
+    }
+  });
+});

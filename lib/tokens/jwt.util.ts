@@ -25,11 +25,14 @@ export function parseJwt(token: unknown): ParsedJwt {
   if (headerPart.length === 0 || payloadPart.length === 0 || !BASE64URL.test(signaturePart)) {
     throw malformed('a JWT part is empty or not base64url');
   }
+  const signature = Buffer.from(signaturePart, 'base64url');
+  // The last base64url character carries unused bits: only the canonical spelling is accepted.
+  if (signature.toString('base64url') !== signaturePart) throw malformed('the signature is not canonical base64url');
   return {
     header: decodeHeader(headerPart),
     payload: decodeJson(payloadPart, 'payload'),
     signingInput: token.slice(0, headerPart.length + payloadPart.length + 1),
-    signature: Buffer.from(signaturePart, 'base64url'),
+    signature,
   };
 }
 
