@@ -150,6 +150,17 @@ describe('differential test against aws-jwt-verify', () => {
     { name: 'no exp', use: 'access', token: () => mint(key, ISSUER, 'access', { exp: undefined }), stricter: 'a token without exp never expires; AWS requires exp' },
     { name: 'iat far in the future', use: 'access', token: () => mint(key, ISSUER, 'access', { iat: now() + 86_400, exp: now() + 90_000 }), stricter: 'AWS prescribes iat checks; aws-jwt-verify does not check it' },
     { name: 'no sub', use: 'access', token: () => mint(key, ISSUER, 'access', { sub: undefined }), stricter: 'Cognito always sends sub; a token without one identifies no one' },
+    {
+      name: 'a valid token with its last signature character respelled (same bits)',
+      use: 'access',
+      token: async () => {
+        const token = await mint(key, ISSUER, 'access');
+        const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+        const last = alphabet.indexOf(token.at(-1)!);
+        return `${token.slice(0, -1)}${alphabet[(last & ~0x0f) | ((last + 1) & 0x0f)]}`;
+      },
+      stricter: 'one signature, several spellings: a token string must be exactly what Cognito signed (found by our fuzzer)',
+    },
     { name: 'unknown crit header', use: 'access', token: async () => signRaw(key, { alg: 'RS256', kid: 'diff-key', crit: ['x'], x: 1 }, JSON.parse(Buffer.from((await mint(key, ISSUER, 'access')).split('.')[1], 'base64url').toString())), stricter: 'RFC 7515 §4.1.11: unknown crit must be rejected' },
   ];
 
