@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { COGNITO_CONFIG } from '../cognito.constants.js';
 import type { CognitoConfig } from '../config/cognito-config.js';
 import { LoginFlowError } from '../errors/login-flow.error.js';
 import { CookieSealer } from '../http/cookie-sealer.js';
+import { sameString } from '../tokens/constant-time.util.js';
 import { cookiePrefix, readCookies, serializeCookie, type SetCookie } from '../http/cookies.util.js';
 
 /** What a started login remembers until the browser comes back. @internal */
@@ -85,10 +86,4 @@ function asLoginState(value: unknown): LoginState | undefined {
   const { state, codeVerifier, nonce, redirectUri, returnTo } = (value ?? {}) as Record<string, unknown>;
   if (typeof state !== 'string' || typeof codeVerifier !== 'string' || typeof nonce !== 'string' || typeof redirectUri !== 'string') return undefined;
   return { state, codeVerifier, nonce, redirectUri, returnTo: typeof returnTo === 'string' ? returnTo : undefined };
-}
-
-function sameString(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
 }

@@ -6,7 +6,7 @@ import { UpstreamFailure } from '../http/cognito-http.client.js';
 
 const MAX_KEYS = 32;
 /** `kid`s are checked before any lookup: Cognito's are short base64 strings. */
-export const KID = /^[\w\-+/=.:]{1,256}$/;
+const KID = /^[\w\-+/=.:]{1,256}$/;
 /** After a failed fetch, callers get the failure for this long instead of a new request each. */
 const FAILURE_BACKOFF_MS = 1000;
 /** A refresh starts in the background once this share of the cache lifetime has passed. */

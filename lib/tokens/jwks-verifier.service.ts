@@ -1,10 +1,11 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { type KeyObject, timingSafeEqual, verify as verifySignature } from 'node:crypto';
+import { type KeyObject, verify as verifySignature } from 'node:crypto';
 import { COGNITO_CONFIG } from '../cognito.constants.js';
 import type { CognitoConfig } from '../config/cognito-config.js';
 import { JwtVerificationError } from '../errors/jwt-verification.error.js';
 import type { CognitoAccessTokenClaims, CognitoIdTokenClaims, CognitoTokenUse } from './cognito-claims.interface.js';
 import { CognitoHttpClient } from '../http/cognito-http.client.js';
+import { sameString } from './constant-time.util.js';
 import { JwksKeySet } from './jwks-key-set.js';
 import { VerifiedTokenCache } from './verified-token.cache.js';
 import { parseJwt } from './jwt.util.js';
@@ -176,13 +177,6 @@ function signatureMatches(signingInput: string, key: KeyObject, signature: Buffe
 
 function isNumericDate(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
-}
-
-function sameString(actual: unknown, expected: string): boolean {
-  if (typeof actual !== 'string') return false;
-  const a = Buffer.from(actual);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function claimError(claim: string, problem: string): JwtVerificationError {

@@ -56,10 +56,6 @@ export class VerifiedTokenCache {
   forgetIssuer(issuer: string): void {
     for (const [key, entry] of this.entries) if (entry.issuer === issuer) this.entries.delete(key);
   }
-
-  get size(): number {
-    return this.entries.size;
-  }
 }
 
 /**

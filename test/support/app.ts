@@ -84,15 +84,9 @@ export const witness = {
 
 /** Collects every log line, to prove no secret is ever written. */
 export class CapturingLogger implements LoggerService {
-  private own: string[] = [];
-  get lines(): string[] {
-    return this.own;
-  }
-  set lines(value: string[]) {
-    this.own = value;
-  }
+  lines: string[] = [];
   private push(line: string): void {
-    this.own.push(line);
+    this.lines.push(line);
     witness.lines.push(line);
   }
   log(message: unknown, ...rest: unknown[]) { this.push([message, ...rest].map(describe).join(' ')); }
