@@ -2,7 +2,11 @@
  * `npm run bench`: this module's verifier against aws-jwt-verify, jose and raw node:crypto,
  * side by side in one process on the same freshly minted Cognito-shaped tokens, plus a
  * guarded route against an unguarded one over HTTP (autocannon in a worker thread).
- * Compare the ratios, not the absolute numbers: these machines are shared and noisy.
+ *
+ * These machines are shared: a neighbour can take a third of the CPU for a second and give it
+ * back. So nothing is timed alone. Contenders take turns in blocks of a few milliseconds
+ * within each round (the order rotates), every ratio is computed inside one round, and the
+ * reported figure is the median over the rounds, with the spread printed next to it.
  */
 import 'reflect-metadata';
 import { Controller, Get, Injectable, Module, UseGuards } from '@nestjs/common';
@@ -20,20 +24,26 @@ import { CognitoAuthGuard, CognitoModule, JwksVerifierService, type CognitoCallb
 const POOL = 'eu-west-2_BenchPool1';
 const CLIENT = 'benchclient';
 const ISSUER = `https://cognito-idp.eu-west-2.amazonaws.com/${POOL}`;
-const DISTINCT = Number(process.env.BENCH_TOKENS ?? 12_000);
-const SLICES = Number(process.env.BENCH_SLICES ?? 10);
-/** Short enough that one slice never reaches the same token twice (under 12,000 verifications). */
-const SLICE_MS = Number(process.env.BENCH_SLICE_MS ?? 200);
-const HTTP_ROUNDS = Number(process.env.BENCH_HTTP_ROUNDS ?? 3);
-const HTTP_SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 3);
-const HTTP_CONNECTIONS = Number(process.env.BENCH_HTTP_CONNECTIONS ?? 50);
+const setting = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const DISTINCT = setting('BENCH_TOKENS', 4000);
+const ROUNDS = setting('BENCH_ROUNDS', 25);
+/** Per round, each contender runs BLOCKS blocks of BLOCK_OPS verifications, taking turns. */
+const BLOCKS = setting('BENCH_BLOCKS', 20);
+const BLOCK_OPS = setting('BENCH_BLOCK_OPS', 50);
+const IN_FLIGHT = setting('BENCH_IN_FLIGHT', 1000);
+const HTTP_ROUNDS = setting('BENCH_HTTP_ROUNDS', 8);
+const HTTP_SECONDS = setting('BENCH_HTTP_SECONDS', 1);
+const HTTP_CONNECTIONS = setting('BENCH_HTTP_CONNECTIONS', 50);
 
+/** One contender's figures; `perRound` holds its rate in each round, for paired ratios. */
 interface Result {
   name: string;
+  perRound: number[];
   opsPerSec: number;
   p50: number;
   p99: number;
   rssMb: number;
+  unit: string;
 }
 
 // ---- tokens -----------------------------------------------------------------
@@ -67,52 +77,94 @@ function mintAccessToken(): string {
 }
 
 // ---- measurement ------------------------------------------------------------
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? Number.NaN : sorted[Math.floor((sorted.length - 1) / 2)];
+};
+
 function percentile(sorted: Float64Array, p: number): number {
   return sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
-interface Slice {
-  ops: number;
-  elapsedMs: number;
-  latencies: number[];
+/** Between rounds, so one contender's garbage is not collected on another's time. */
+const collectGarbage = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+
+function result(name: string, perRound: number[], latencies: number[], unit = 'ops/s'): Result {
+  const sorted = Float64Array.from(latencies).sort();
+  return { name, perRound, opsPerSec: median(perRound), p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), rssMb: process.memoryUsage().rss / 2 ** 20, unit };
 }
 
-/** Awaits one verification at a time for `ms`. */
-async function sequentialSlice(tokens: string[], verify: (token: string) => Promise<unknown> | unknown, ms: number, offset: number): Promise<Slice> {
-  const latencies: number[] = [];
-  const start = performance.now();
-  let ops = 0;
-  while (performance.now() - start < ms) {
-    const t = performance.now();
-    await verify(tokens[(offset + ops) % tokens.length]);
-    latencies.push(performance.now() - t);
-    ops++;
+interface Contender {
+  name: string;
+  /** The tokens this contender gets, in order; every contender of a comparison gets the same. */
+  tokens: string[];
+  /** Runs before each round, untimed (a fresh verifier for the distinct-token cases). */
+  prepare?: () => Promise<void>;
+  verify: (token: string) => Promise<unknown> | unknown;
+}
+
+/**
+ * Awaited one at a time. In each round the contenders take turns running blocks of
+ * BLOCK_OPS verifications on the same tokens; each verification is timed on its own.
+ */
+async function sequential(contenders: Contender[]): Promise<Result[]> {
+  const perRound = contenders.map(() => [] as number[]);
+  const latencies = contenders.map(() => [] as number[]);
+  let cursor = 0;
+  for (let round = -1; round < ROUNDS; round++) {
+    for (const contender of contenders) await contender.prepare?.();
+    collectGarbage();
+    const spent = contenders.map(() => 0);
+    for (let block = 0; block < BLOCKS; block++) {
+      for (let turn = 0; turn < contenders.length; turn++) {
+        const index = (turn + round + block + contenders.length) % contenders.length;
+        const { tokens, verify } = contenders[index];
+        for (let op = 0; op < BLOCK_OPS; op++) {
+          const token = tokens[(cursor + block * BLOCK_OPS + op) % tokens.length];
+          const start = performance.now();
+          await verify(token);
+          const elapsed = performance.now() - start;
+          spent[index] += elapsed;
+          if (round >= 0) latencies[index].push(elapsed);
+        }
+      }
+    }
+    cursor += BLOCKS * BLOCK_OPS;
+    // Round -1 warms every contender up (JIT, key import) and is not counted.
+    if (round >= 0) spent.forEach((ms, index) => perRound[index].push((BLOCKS * BLOCK_OPS * 1000) / ms));
   }
-  return { ops, elapsedMs: performance.now() - start, latencies };
+  return contenders.map(({ name }, index) => result(name, perRound[index], latencies[index]));
 }
 
-/** Keeps `inFlight` verifications running for `ms`; latency counts from the batch start. */
-async function concurrentSlice(tokens: string[], verify: (token: string) => Promise<unknown>, ms: number, offset: number, inFlight = 1000): Promise<Slice> {
-  const latencies: number[] = [];
-  const start = performance.now();
-  let ops = 0;
-  while (performance.now() - start < ms) {
-    const batchStart = performance.now();
-    await Promise.all(
-      Array.from({ length: inFlight }, (_, index) =>
-        verify(tokens[(offset + ops + index) % tokens.length]).then(() => latencies.push(performance.now() - batchStart)),
-      ),
-    );
-    ops += inFlight;
+/** IN_FLIGHT verifications started at once; each round, one batch per contender, in turn. */
+async function concurrent(contenders: Contender[]): Promise<Result[]> {
+  const perRound = contenders.map(() => [] as number[]);
+  const latencies = contenders.map(() => [] as number[]);
+  let cursor = 0;
+  for (let round = -1; round < ROUNDS; round++) {
+    for (const contender of contenders) await contender.prepare?.();
+    collectGarbage();
+    for (let turn = 0; turn < contenders.length; turn++) {
+      const index = (turn + round + contenders.length) % contenders.length;
+      const { tokens, verify } = contenders[index];
+      const start = performance.now();
+      await Promise.all(
+        Array.from({ length: IN_FLIGHT }, async (_, op) => {
+          await verify(tokens[(cursor + op) % tokens.length]);
+          if (round >= 0) latencies[index].push(performance.now() - start);
+        }),
+      );
+      if (round >= 0) perRound[index].push((IN_FLIGHT * 1000) / (performance.now() - start));
+    }
+    cursor += IN_FLIGHT;
   }
-  return { ops, elapsedMs: performance.now() - start, latencies };
+  return contenders.map(({ name }, index) => result(name, perRound[index], latencies[index]));
 }
 
-/** Throughput of the best slice (the least disturbed by neighbours); latency over all slices. */
-function summarize(name: string, slices: Slice[]): Result {
-  const best = Math.max(...slices.map((slice) => (slice.ops / slice.elapsedMs) * 1000));
-  const sorted = Float64Array.from(slices.flatMap((slice) => slice.latencies)).sort();
-  return { name, opsPerSec: best, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), rssMb: process.memoryUsage().rss / 2 ** 20 };
+/** The median of the per-round ratios a/b, and their range. */
+function pairedRatio(a: Result, b: Result): { median: number; low: number; high: number } {
+  const ratios = a.perRound.map((rate, round) => rate / b.perRound[round]);
+  return { median: median(ratios), low: Math.min(...ratios), high: Math.max(...ratios) };
 }
 
 // ---- the contenders -----------------------------------------------------------
@@ -163,90 +215,85 @@ async function main(): Promise<void> {
     tokenSources: ['header'] as const,
     callbackHandler: NoopHandler,
   };
+  if (BLOCKS * BLOCK_OPS > DISTINCT || IN_FLIGHT > DISTINCT) throw new Error('BENCH_TOKENS must cover one round (BENCH_BLOCKS × BENCH_BLOCK_OPS and BENCH_IN_FLIGHT)');
+  if ((globalThis as { gc?: unknown }).gc === undefined) console.log('(run with node --expose-gc to collect garbage between rounds)');
 
   process.stdout.write(`minting ${DISTINCT} tokens… `);
   const tokens = Array.from({ length: DISTINCT }, mintAccessToken);
-  const repeated = [tokens[0]];
   console.log('done');
 
   /**
-   * A verifier with an empty verified-token cache and warm keys: every slice of the distinct
-   * cases gets its own, so "distinct" really means tokens this verifier has never seen.
+   * A verifier with warm keys and an empty verified-token cache. The distinct-token cases get
+   * a new one every round, so "distinct" means tokens this verifier has never seen.
    */
   const freshVerifier = async () => {
     const moduleRef = await Test.createTestingModule({ imports: [CognitoModule.forRoot(options)] }).compile();
     const verifier = moduleRef.get(JwksVerifierService);
     await verifier.verifyAccessToken(mintAccessToken());
-    return verifier;
+    return { verifier, close: () => moduleRef.close() };
   };
-  const ours = await freshVerifier();
+  let current = await freshVerifier();
+  let ours = current.verifier;
+  const renewOurs = async () => {
+    await current.close();
+    current = await freshVerifier();
+    ours = current.verifier;
+  };
   const aws = CognitoJwtVerifier.create({ userPoolId: POOL, tokenUse: 'access', clientId: CLIENT });
   aws.cacheJwks(jwks as never);
   const joseKeys = createLocalJWKSet(jwks);
+  const joseVerify = (token: string) => jwtVerify(token, joseKeys, { issuer: ISSUER, algorithms: ['RS256'] });
+  // The floor: the signature check alone, on input and signature split and decoded beforehand.
   const cryptoKey: KeyObject = publicKey;
-  const split = tokens.map((token) => {
-    const dot = token.lastIndexOf('.');
-    return { input: Buffer.from(token.slice(0, dot)), signature: Buffer.from(token.slice(dot + 1), 'base64url') };
-  });
-  let cryptoIndex = 0;
-  const rawCrypto = () => {
-    const { input, signature } = split[cryptoIndex++ % split.length];
+  const split = new Map(
+    tokens.map((token) => {
+      const dot = token.lastIndexOf('.');
+      return [token, { input: Buffer.from(token.slice(0, dot)), signature: Buffer.from(token.slice(dot + 1), 'base64url') }];
+    }),
+  );
+  const rawCrypto = (token: string) => {
+    const { input, signature } = split.get(token)!;
     if (!cryptoVerify('RSA-SHA256', input, cryptoKey, signature)) throw new Error('bad signature');
   };
 
   // Sanity: every contender accepts the tokens.
   await ours.verifyAccessToken(tokens[1]);
   await aws.verify(tokens[1]);
-  await jwtVerify(tokens[1], joseKeys, { issuer: ISSUER, algorithms: ['RS256'] });
+  await joseVerify(tokens[1]);
+  rawCrypto(tokens[1]);
 
   const results: Result[] = [];
-  const report = (result: Result, unit = 'ops/s'): Result => {
-    results.push(result);
-    console.log(`  ${result.name.padEnd(50)} ${Math.round(result.opsPerSec).toString().padStart(9)} ${unit}`);
-    return result;
-  };
-  type Case = { name: string; run: (ms: number, offset: number) => Promise<Slice> };
-  /**
-   * Runs the cases of one comparison in short interleaved slices, so a neighbour's load on
-   * this shared machine hurts every case alike; each case reports its best slice.
-   */
-  const compare = async (cases: Case[]): Promise<Result[]> => {
-    for (const { run } of cases) await run(300, 0); // warm up
-    const slices: Slice[][] = cases.map(() => []);
-    let offset = 0;
-    for (let round = 0; round < SLICES; round++) {
-      for (const [index, { run }] of cases.entries()) slices[index].push(await run(SLICE_MS, offset));
-      offset += 7919;
+  const report = (list: Result[]): Result[] => {
+    for (const r of list) {
+      results.push(r);
+      console.log(`  ${r.name.padEnd(50)} ${Math.round(r.opsPerSec).toString().padStart(9)} ${r.unit}`);
     }
-    return cases.map(({ name }, index) => report(summarize(name, slices[index])));
+    return list;
   };
-  const joseVerify = (t: string) => jwtVerify(t, joseKeys, { issuer: ISSUER, algorithms: ['RS256'] });
-  const seq = (name: string, list: string[], verify: (token: string) => Promise<unknown> | unknown): Case => ({ name, run: (ms, offset) => sequentialSlice(list, verify, ms, offset) });
-  const conc = (name: string, verify: (token: string) => Promise<unknown>): Case => ({ name, run: (ms, offset) => concurrentSlice(tokens, verify, ms, offset) });
-  const oursFresh = (name: string, slice: typeof sequentialSlice | typeof concurrentSlice): Case => ({
-    name,
-    run: async (ms, offset) => {
-      const verifier = await freshVerifier();
-      return slice(tokens, (t: string) => verifier.verifyAccessToken(t), ms, offset);
-    },
-  });
 
-  console.log(`verification: best of ${SLICES} interleaved slices of ${SLICE_MS} ms (distinct: a fresh verifier per slice, tokens never seen before):`);
-  const [oursSeq, awsSeq, cryptoSeq] = await compare([
-    oursFresh('nestjs-cognito-lowlevel, distinct, sequential', sequentialSlice),
-    seq('aws-jwt-verify, distinct, sequential', tokens, (t) => aws.verify(t)),
-    seq('node:crypto verify only, distinct, sequential', tokens, rawCrypto),
-    seq('jose jwtVerify, distinct, sequential', tokens, joseVerify),
-  ]);
-  const [oursConc, awsConc] = await compare([
-    oursFresh('nestjs-cognito-lowlevel, distinct, 1000 in flight', concurrentSlice),
-    conc('aws-jwt-verify, distinct, 1000 in flight', (t) => aws.verify(t)),
-    conc('jose jwtVerify, distinct, 1000 in flight', joseVerify),
-  ]);
-  const [oursRepeated, awsRepeated] = await compare([
-    seq('nestjs-cognito-lowlevel, one repeated token', repeated, (t) => ours.verifyAccessToken(t)),
-    seq('aws-jwt-verify, one repeated token', repeated, (t) => aws.verify(t)),
-  ]);
+  console.log(`verification: median of ${ROUNDS} rounds; in each, contenders take turns in blocks of ${BLOCK_OPS} (distinct: a fresh verifier per round):`);
+  const [oursSeq, awsSeq, cryptoSeq] = report(
+    await sequential([
+      { name: 'nestjs-cognito-lowlevel, distinct, sequential', tokens, prepare: renewOurs, verify: (t) => ours.verifyAccessToken(t) },
+      { name: 'aws-jwt-verify, distinct, sequential', tokens, verify: (t) => aws.verify(t) },
+      { name: 'node:crypto verify only, distinct, sequential', tokens, verify: rawCrypto },
+      { name: 'jose jwtVerify, distinct, sequential', tokens, verify: joseVerify },
+    ]),
+  );
+  const [oursConc, awsConc] = report(
+    await concurrent([
+      { name: `nestjs-cognito-lowlevel, distinct, ${IN_FLIGHT} in flight`, tokens, prepare: renewOurs, verify: (t) => ours.verifyAccessToken(t) },
+      { name: `aws-jwt-verify, distinct, ${IN_FLIGHT} in flight`, tokens, verify: (t) => aws.verify(t) },
+      { name: `jose jwtVerify, distinct, ${IN_FLIGHT} in flight`, tokens, verify: joseVerify },
+    ]),
+  );
+  const repeated = [tokens[0]];
+  const [oursRepeated, awsRepeated] = report(
+    await sequential([
+      { name: 'nestjs-cognito-lowlevel, one repeated token', tokens: repeated, verify: (t) => ours.verifyAccessToken(t) },
+      { name: 'aws-jwt-verify, one repeated token', tokens: repeated, verify: (t) => aws.verify(t) },
+    ]),
+  );
 
   // ---- HTTP: the same app, a guarded and an unguarded route --------------------
   @Module({ imports: [CognitoModule.forRoot(options)], controllers: [BenchController], providers: [AllowAllGuard] })
@@ -254,30 +301,44 @@ async function main(): Promise<void> {
   const app = await NestFactory.create(BenchModule, new FastifyAdapter(), { logger: ['warn', 'error'] });
   await app.listen(0, '127.0.0.1');
   const base = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
-  const http = async (name: string, path: string, headers: Record<string, string>): Promise<Result> => {
-    const outcome = await autocannon({ url: `${base}${path}`, connections: HTTP_CONNECTIONS, duration: HTTP_SECONDS, headers, workers: 1 });
-    if (outcome.non2xx > 0 || outcome.errors > 0) throw new Error(`${name} ${path}: ${outcome.non2xx} non-2xx, ${outcome.errors} errors, status codes ${JSON.stringify(outcome.statusCodeStats)}`);
-    return { name, opsPerSec: outcome.requests.average, p50: outcome.latency.p50, p99: outcome.latency.p99, rssMb: process.memoryUsage().rss / 2 ** 20 };
-  };
-  await http('warm-up', '/unguarded', { authorization: `Bearer ${tokens[2]}` });
-  await http('warm-up', '/guarded', { authorization: `Bearer ${tokens[2]}` });
-  console.log(`HTTP on 127.0.0.1, best of ${HTTP_ROUNDS} rounds of ${HTTP_SECONDS} s (Fastify; autocannon in a worker thread, ${HTTP_CONNECTIONS} connections):`);
   // Every route gets the same request, bearer token included: only the guard differs.
-  const bearer = { authorization: `Bearer ${tokens[2]}` };
-  const httpCases: [string, string, Record<string, string>][] = [
-    ['GET /unguarded', '/unguarded', bearer],
-    ['GET /noop-guard (a guard that allows all)', '/noop-guard', bearer],
-    ['GET /guarded (one bearer access token)', '/guarded', bearer],
+  const headers = { authorization: `Bearer ${tokens[2]}` };
+  const load = async (path: string, seconds: number) => {
+    const outcome = await autocannon({ url: `${base}${path}`, connections: HTTP_CONNECTIONS, duration: seconds, headers, workers: 1 });
+    if (outcome.non2xx > 0 || outcome.errors > 0) throw new Error(`${path}: ${outcome.non2xx} non-2xx, ${outcome.errors} errors, status codes ${JSON.stringify(outcome.statusCodeStats)}`);
+    return outcome;
+  };
+  const routes = [
+    { name: 'GET /unguarded', path: '/unguarded' },
+    { name: 'GET /noop-guard (a guard that allows all)', path: '/noop-guard' },
+    { name: 'GET /guarded (one bearer access token)', path: '/guarded' },
   ];
-  const bestHttp: Result[] = [];
+  for (const { path } of routes) await load(path, 1); // warm up
+  console.log(`HTTP on 127.0.0.1: median of ${HTTP_ROUNDS} rounds; in each, every route gets ${HTTP_SECONDS} s in turn (Fastify; autocannon in a worker thread, ${HTTP_CONNECTIONS} connections):`);
+  const rates = routes.map(() => [] as number[]);
+  const latency = routes.map(() => ({ p50: [] as number[], p99: [] as number[] }));
   for (let round = 0; round < HTTP_ROUNDS; round++) {
-    for (const [index, [name, path, headers]] of httpCases.entries()) {
-      const result = await http(name, path, headers);
-      if (bestHttp[index] === undefined || result.opsPerSec > bestHttp[index].opsPerSec) bestHttp[index] = result;
+    for (let turn = 0; turn < routes.length; turn++) {
+      const index = (turn + round) % routes.length;
+      const outcome = await load(routes[index].path, HTTP_SECONDS);
+      rates[index].push(outcome.requests.total / outcome.duration);
+      latency[index].p50.push(outcome.latency.p50);
+      latency[index].p99.push(outcome.latency.p99);
     }
   }
-  const [unguarded, , guarded] = bestHttp.map((result) => report(result, 'req/s'));
+  const [unguarded, , guarded] = report(
+    routes.map(({ name }, index) => ({
+      name,
+      perRound: rates[index],
+      opsPerSec: median(rates[index]),
+      p50: median(latency[index].p50),
+      p99: median(latency[index].p99),
+      rssMb: process.memoryUsage().rss / 2 ** 20,
+      unit: 'req/s',
+    })),
+  );
   await app.close();
+  await current.close();
   jwksServer.close();
 
   console.log('');
@@ -286,11 +347,21 @@ async function main(): Promise<void> {
   for (const r of results) {
     console.log(`| ${r.name.padEnd(50)} | ${Math.round(r.opsPerSec).toString().padStart(9)} | ${r.p50.toFixed(3).padStart(8)} | ${r.p99.toFixed(3).padStart(8)} | ${r.rssMb.toFixed(0).padStart(7)} |`);
   }
-  const ratio = (a: Result, b: Result) => (a.opsPerSec / b.opsPerSec).toFixed(2);
+  const ratios: [string, Result, Result][] = [
+    ['distinct_seq_vs_aws', oursSeq, awsSeq],
+    ['distinct_conc_vs_aws', oursConc, awsConc],
+    ['repeated_vs_aws', oursRepeated, awsRepeated],
+    ['distinct_seq_vs_node_crypto', oursSeq, cryptoSeq],
+    ['guarded_vs_unguarded_http', guarded, unguarded],
+  ];
   console.log('');
-  console.log(
-    `ratios distinct_seq_vs_aws=${ratio(oursSeq, awsSeq)} distinct_conc_vs_aws=${ratio(oursConc, awsConc)} repeated_vs_aws=${ratio(oursRepeated, awsRepeated)} distinct_seq_vs_node_crypto=${ratio(oursSeq, cryptoSeq)} guarded_vs_unguarded_http=${ratio(guarded, unguarded)}`,
-  );
+  console.log('ratio of rates within each round: median (lowest–highest round)');
+  const medians = ratios.map(([label, a, b]) => {
+    const { median: m, low, high } = pairedRatio(a, b);
+    console.log(`  ${label.padEnd(28)} ${m.toFixed(2)} (${low.toFixed(2)}–${high.toFixed(2)})`);
+    return `${label}=${m.toFixed(2)}`;
+  });
+  console.log(`ratios ${medians.join(' ')}`);
 }
 
 main().catch((error) => {
