@@ -170,6 +170,24 @@ for (const platform of PLATFORMS) {
       });
     }
 
+    it('answers a repeated bearer token (then verified before) alike, whatever the case of the scheme', async () => {
+      const token = await cognito.mintAccessToken({ username: 'dave', sub: 'sub-dave' });
+      for (const scheme of ['Bearer', 'Bearer', 'Bearer', 'bearer', 'BEARER', 'bEaReR']) {
+        const response = await call(`${url}/api/profile`, { token: `${scheme} ${token}` });
+        assert.deepEqual([scheme, response.status, response.body], [scheme, 200, { sub: 'sub-dave', username: 'dave', tokenUse: 'access' }]);
+      }
+      // RFC 6750 §2.1: "Bearer" 1*SP b64token.
+      const doubled = await call(`${url}/api/profile`, { token: `Bearer  ${token}` });
+      assert.deepEqual([doubled.status, doubled.body.username], [200, 'dave']);
+    });
+
+    it('checks the claims of a repeated token on every use', async () => {
+      const idToken = await cognito.mintIdToken({ claims: { email: 'eve@example.com' } });
+      for (let use = 0; use < 3; use++) assert.equal((await call(`${url}/api/id`, { token: idToken })).status, 200);
+      const response = await call(`${url}/api/profile`, { token: idToken });
+      assert.deepEqual([response.status, response.body.message], [401, "The token's 'token_use' claim is not 'access'"]);
+    });
+
     it('accepts an ID token on an ID-token route', async () => {
       const response = await call(`${url}/api/id`, { token: await cognito.mintIdToken({ claims: { email: 'id@example.com' } }) });
       assert.deepEqual([response.status, response.body], [200, { email: 'id@example.com' }]);

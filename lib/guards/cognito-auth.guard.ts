@@ -124,8 +124,11 @@ export class CognitoAuthGuard implements CanActivate {
   /** Claims of a bearer token the verifier has already verified (and still trusts); else undefined. */
   private knownBearer(request: unknown, tokenUse: CognitoTokenUse): CognitoRequestAuth | undefined {
     if (this.config.tokenSources[0] !== 'header') return undefined;
-    const token = bearerToken((request as { headers?: Record<string, unknown> }).headers?.authorization);
-    const claims = token === undefined ? undefined : this.verifier.verifyKnown(token, tokenUse);
+    const header = (request as { headers?: Record<string, unknown> }).headers?.authorization;
+    // Only the scheme is checked here: a string equal to a verified token is a well-formed one.
+    // Anything else misses, and the full path below reads the header strictly.
+    if (typeof header !== 'string' || !(header.startsWith('Bearer ') || BEARER_PREFIX.test(header))) return undefined;
+    const claims = this.verifier.verifyKnown(header.slice(7), tokenUse);
     return claims === undefined ? undefined : { claims, tokenUse, source: 'header' };
   }
 
@@ -183,6 +186,8 @@ export class CognitoAuthGuard implements CanActivate {
     }
   }
 }
+
+const BEARER_PREFIX = /^bearer /i;
 
 /** `Bearer <token>` (scheme case-insensitive); the verifier checks the token itself. */
 function bearerToken(header: unknown): string | undefined {

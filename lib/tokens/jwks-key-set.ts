@@ -57,8 +57,8 @@ export class JwksKeySet {
    * `expired` once the cache lifetime has passed (the keys must be refetched first, in case
    * one was removed); `fresh` otherwise, starting a background refresh near the end.
    */
-  freshness(): 'fresh' | 'expired' {
-    const age = Date.now() - this.fetchedAt;
+  freshness(now: number): 'fresh' | 'expired' {
+    const age = now - this.fetchedAt;
     const lifetime = this.settings.cacheSeconds * 1000;
     if (age >= lifetime) return 'expired';
     if (age >= lifetime * EARLY_REFRESH) this.refresh().catch(() => undefined);

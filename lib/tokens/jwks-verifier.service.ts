@@ -109,7 +109,7 @@ export class JwksVerifierService implements OnApplicationBootstrap {
     if (typeof token !== 'string') return undefined;
     const payload = this.verified.get(token, now);
     if (payload === undefined) return undefined;
-    return this.pools.get(payload.iss as string)?.keys.freshness() === 'fresh' ? payload : undefined;
+    return this.pools.get(payload.iss as string)?.keys.freshness(now) === 'fresh' ? payload : undefined;
   }
 
   /** Everything that needs the key: parsing, the algorithm, the issuer's key set, the signature. */
