@@ -66,8 +66,8 @@ export class JwksKeySet {
   }
 
   /** The key when it is at hand and fresh: the hot path, without a promise. */
-  peek(kid: string): KeyObject | undefined {
-    if (Date.now() - this.fetchedAt >= this.settings.cacheSeconds * 1000 * EARLY_REFRESH) return undefined;
+  peek(kid: string, now: number): KeyObject | undefined {
+    if (now - this.fetchedAt >= this.settings.cacheSeconds * 1000 * EARLY_REFRESH) return undefined;
     return this.keys.get(kid)?.key;
   }
 

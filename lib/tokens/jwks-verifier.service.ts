@@ -7,7 +7,7 @@ import type { CognitoAccessTokenClaims, CognitoIdTokenClaims, CognitoTokenUse } 
 import { CognitoHttpClient } from '../http/cognito-http.client.js';
 import { sameString } from './constant-time.util.js';
 import { JwksKeySet } from './jwks-key-set.js';
-import { VerifiedTokenCache } from './verified-token.cache.js';
+import { VerifiedTokenCache, type VerifiedToken } from './verified-token.cache.js';
 import { parseJwt } from './jwt.util.js';
 
 /** @publicApi */
@@ -31,27 +31,35 @@ export interface VerifyOptions extends VerifyIdTokenOptions {
  *
  * @publicApi
  */
+/** A user pool on the allow-list: its issuer, app clients and signing keys. */
+interface TrustedPool {
+  issuer: string;
+  clientIds: ReadonlySet<string>;
+  keys: JwksKeySet;
+}
+
 @Injectable()
 export class JwksVerifierService implements OnApplicationBootstrap {
   private readonly logger = new Logger('CognitoModule');
-  private readonly pools: Map<string, { clientIds: ReadonlySet<string>; keys: JwksKeySet }>;
-  private readonly verified: VerifiedTokenCache;
+  private readonly pools: Map<string, TrustedPool>;
+  private readonly verified: VerifiedTokenCache<TrustedPool>;
 
   constructor(@Inject(COGNITO_CONFIG) private readonly config: CognitoConfig, http: CognitoHttpClient) {
     this.verified = new VerifiedTokenCache(config.verifiedTokenCacheSize);
     this.pools = new Map(
-      config.trustedPools.map((pool) => [
-        pool.issuer,
-        {
-          clientIds: new Set(pool.clientIds),
+      config.trustedPools.map((settings) => {
+        const pool: TrustedPool = {
+          issuer: settings.issuer,
+          clientIds: new Set(settings.clientIds),
           keys: new JwksKeySet(
-            { jwksUri: pool.jwksUri, cacheSeconds: config.jwksCacheTimeoutSeconds, cooldownSeconds: config.jwksCooldownSeconds, staleSeconds: config.jwksStaleSeconds },
+            { jwksUri: settings.jwksUri, cacheSeconds: config.jwksCacheTimeoutSeconds, cooldownSeconds: config.jwksCooldownSeconds, staleSeconds: config.jwksStaleSeconds },
             http,
             this.logger,
-            () => this.verified.forgetIssuer(pool.issuer),
+            () => this.verified.forgetIssuer(pool),
           ),
-        },
-      ]),
+        };
+        return [settings.issuer, pool];
+      }),
     );
   }
 
@@ -78,12 +86,21 @@ export class JwksVerifierService implements OnApplicationBootstrap {
   async verify(token: string, { tokenUse, nonce }: VerifyOptions): Promise<CognitoIdTokenClaims | CognitoAccessTokenClaims> {
     if (tokenUse !== 'id' && tokenUse !== 'access') throw new TypeError('verify(): tokenUse must be "id" or "access"');
     const now = Date.now();
-    // Synchronous while the key is at hand: a promise is made only when keys must be fetched.
-    const cached = this.verifiedBefore(token, now);
+    const known = this.verifiedBefore(token, now);
     // A cached payload is shared: callers get their own copy. A fresh one is theirs already.
-    if (cached !== undefined) return { ...this.checked(cached, now, tokenUse, nonce) };
-    const payload = this.verifySignature(token, now);
-    return this.checked(payload instanceof Promise ? await payload : payload, now, tokenUse, nonce);
+    if (known !== undefined) return { ...this.checked(known.payload, known.issuer, now, tokenUse, nonce) };
+
+    const { header, payload, signingInput, signature } = parseJwt(token);
+    const pool = this.trustedPoolFor(header, payload);
+    const kid = header.kid as string;
+    // The key is usually at hand: no promise is awaited then.
+    const key = pool.keys.peek(kid, now) ?? (await pool.keys.getKey(kid));
+    if (!signatureMatches(signingInput, key, signature)) throw new JwtVerificationError('ERR_JWT_SIGNATURE_INVALID', 'The token signature is invalid');
+    // Remembered before the claim checks, which run again on every use anyway.
+    if (isNumericDate(payload.exp)) {
+      this.verified.set(token, pool, payload, Math.min(payload.exp * 1000 + this.config.clockToleranceSeconds * 1000, now + 24 * 3600 * 1000));
+    }
+    return this.checked(payload, pool, now, tokenUse, nonce);
   }
 
   /**
@@ -94,28 +111,19 @@ export class JwksVerifierService implements OnApplicationBootstrap {
    */
   verifyKnown(token: string, tokenUse: CognitoTokenUse): CognitoIdTokenClaims | CognitoAccessTokenClaims | undefined {
     const now = Date.now();
-    const payload = this.verifiedBefore(token, now);
-    return payload === undefined ? undefined : { ...this.checked(payload, now, tokenUse, undefined) };
-  }
-
-  private checked(payload: Record<string, unknown>, now: number, tokenUse: CognitoTokenUse, nonce: string | undefined): CognitoIdTokenClaims | CognitoAccessTokenClaims {
-    this.checkTimes(payload, now);
-    this.checkClaims(payload, tokenUse, nonce);
-    return payload as unknown as CognitoIdTokenClaims | CognitoAccessTokenClaims;
+    const known = this.verifiedBefore(token, now);
+    return known === undefined ? undefined : { ...this.checked(known.payload, known.issuer, now, tokenUse, undefined) };
   }
 
   /** A token verified before, while its pool's keys are still current (a removed key must not live on in the cache). */
-  private verifiedBefore(token: string, now: number): Record<string, unknown> | undefined {
+  private verifiedBefore(token: string, now: number): VerifiedToken<TrustedPool> | undefined {
     if (typeof token !== 'string') return undefined;
-    const payload = this.verified.get(token, now);
-    if (payload === undefined) return undefined;
-    return this.pools.get(payload.iss as string)?.keys.freshness(now) === 'fresh' ? payload : undefined;
+    const known = this.verified.get(token, now);
+    return known?.issuer.keys.freshness(now) === 'fresh' ? known : undefined;
   }
 
-  /** Everything that needs the key: parsing, the algorithm, the issuer's key set, the signature. */
-  private verifySignature(token: string, now: number): Record<string, unknown> | Promise<Record<string, unknown>> {
-    const { header, payload, signingInput, signature } = parseJwt(token);
-
+  /** The header's demands, checked before any key is looked at, and the issuer's pool from the allow-list. */
+  private trustedPoolFor(header: Readonly<Record<string, unknown>>, payload: Record<string, unknown>): TrustedPool {
     // The algorithm is ours to choose, never the token's.
     if (header.alg !== 'RS256') throw new JwtVerificationError('ERR_JWT_ALG_NOT_ALLOWED', 'Only RS256-signed tokens are accepted');
     if (header.crit !== undefined) throw new JwtVerificationError('ERR_JWT_MALFORMED', 'Malformed token: unsupported "crit" header');
@@ -123,18 +131,13 @@ export class JwksVerifierService implements OnApplicationBootstrap {
     // The issuer picks the key set from the allow-list; a URL is never built from the token.
     const pool = typeof payload.iss === 'string' ? this.pools.get(payload.iss) : undefined;
     if (pool === undefined) throw claimError('iss', 'does not match the user pool');
+    return pool;
+  }
 
-    const check = (key: KeyObject): Record<string, unknown> => {
-      if (!signatureMatches(signingInput, key, signature)) {
-        throw new JwtVerificationError('ERR_JWT_SIGNATURE_INVALID', 'The token signature is invalid');
-      }
-      if (isNumericDate(payload.exp)) {
-        this.verified.set(token, payload.iss as string, payload, Math.min(payload.exp * 1000 + this.config.clockToleranceSeconds * 1000, now + 24 * 3600 * 1000));
-      }
-      return payload;
-    };
-    const key = pool.keys.peek(header.kid);
-    return key === undefined ? pool.keys.getKey(header.kid).then(check) : check(key);
+  private checked(payload: Record<string, unknown>, pool: TrustedPool, now: number, tokenUse: CognitoTokenUse, nonce: string | undefined): CognitoIdTokenClaims | CognitoAccessTokenClaims {
+    this.checkTimes(payload, now);
+    this.checkClaims(payload, pool, tokenUse, nonce);
+    return payload as unknown as CognitoIdTokenClaims | CognitoAccessTokenClaims;
   }
 
   private checkTimes(payload: Record<string, unknown>, nowMs: number): void {
@@ -151,9 +154,7 @@ export class JwksVerifierService implements OnApplicationBootstrap {
     if (iat > now + tolerance) throw claimError('iat', 'is in the future');
   }
 
-  private checkClaims(payload: Record<string, unknown>, tokenUse: CognitoTokenUse, nonce: string | undefined): void {
-    const pool = this.pools.get(payload.iss as string);
-    if (pool === undefined) throw claimError('iss', 'does not match the user pool');
+  private checkClaims(payload: Record<string, unknown>, pool: TrustedPool, tokenUse: CognitoTokenUse, nonce: string | undefined): void {
     if (typeof payload.sub !== 'string' || payload.sub.length === 0) throw claimError('sub', 'is missing');
     if (payload.token_use !== tokenUse) throw claimError('token_use', `is not "${tokenUse}"`);
     if (tokenUse === 'id') {

@@ -1,17 +1,20 @@
-interface Entry {
-  token: string;
-  payload: Record<string, unknown>;
-  issuer: string;
+/** @internal */
+export interface VerifiedToken<Issuer> {
+  readonly token: string;
+  readonly payload: Record<string, unknown>;
+  /** Whoever signed it (the verifier's trusted pool): a hit needs no lookup by `iss`. */
+  readonly issuer: Issuer;
   expiresAt: number;
   /** Its place in the eviction ring, so a newer entry under the same key is not evicted by an older slot. */
-  slot: number;
+  readonly slot: number;
 }
 
 /**
  * Tokens whose signature, key and issuer were already verified, so a bearer token repeated
  * on many requests costs a lookup instead of an RSA verification. The time and audience
- * checks still run on every use. Entries end at the token's `exp`; the size is bounded (the
- * oldest entry goes first); an issuer's entries are dropped when its keys change.
+ * checks still run on every use; entries are shared, so callers copy the payload they hand
+ * out. Entries end at the token's `exp`; the size is bounded (the oldest entry goes first);
+ * an issuer's entries are dropped when its keys change.
  *
  * Entries are keyed by a number computed from the signature's last characters, and a hit
  * needs the whole token to match. Every request brings its token as a new string, so a key
@@ -19,8 +22,8 @@ interface Entry {
  *
  * @internal
  */
-export class VerifiedTokenCache {
-  private readonly entries = new Map<number, Entry>();
+export class VerifiedTokenCache<Issuer> {
+  private readonly entries = new Map<number, VerifiedToken<Issuer>>();
   /**
    * Insertion order for eviction. Asking the Map for its oldest key would walk over every
    * deleted slot at its head: O(n) per insert once the cache is full.
@@ -38,7 +41,7 @@ export class VerifiedTokenCache {
     this.ring = new Array<number>(maxEntries).fill(-1);
   }
 
-  get(token: string, now: number): Record<string, unknown> | undefined {
+  get(token: string, now: number): VerifiedToken<Issuer> | undefined {
     const key = keyOf(token);
     const entry = this.entries.get(key);
     // Two tokens can share a key: only the very same token is a hit.
@@ -47,10 +50,10 @@ export class VerifiedTokenCache {
       this.entries.delete(key);
       return undefined;
     }
-    return entry.payload;
+    return entry;
   }
 
-  set(token: string, issuer: string, payload: Record<string, unknown>, expiresAt: number): void {
+  set(token: string, issuer: Issuer, payload: Record<string, unknown>, expiresAt: number): void {
     if (this.maxEntries === 0) return;
     const key = keyOf(token);
     if (!this.seenOnce.has(key)) {
@@ -72,7 +75,7 @@ export class VerifiedTokenCache {
     this.entries.set(key, { token, payload: { ...payload }, issuer, expiresAt, slot });
   }
 
-  forgetIssuer(issuer: string): void {
+  forgetIssuer(issuer: Issuer): void {
     for (const [key, entry] of this.entries) if (entry.issuer === issuer) this.entries.delete(key);
   }
 }
