@@ -26,13 +26,13 @@ const CLIENT = 'benchclient';
 const ISSUER = `https://cognito-idp.eu-west-2.amazonaws.com/${POOL}`;
 const setting = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const DISTINCT = setting('BENCH_TOKENS', 4000);
-const ROUNDS = setting('BENCH_ROUNDS', 25);
+const ROUNDS = setting('BENCH_ROUNDS', 30);
 /** Per round, each contender runs BLOCKS blocks of BLOCK_OPS verifications, taking turns. */
 const BLOCKS = setting('BENCH_BLOCKS', 20);
 const BLOCK_OPS = setting('BENCH_BLOCK_OPS', 50);
 const IN_FLIGHT = setting('BENCH_IN_FLIGHT', 1000);
-const HTTP_ROUNDS = setting('BENCH_HTTP_ROUNDS', 8);
-const HTTP_SECONDS = setting('BENCH_HTTP_SECONDS', 1);
+const HTTP_ROUNDS = setting('BENCH_HTTP_ROUNDS', 16);
+const HTTP_SECONDS = setting('BENCH_HTTP_SECONDS', 0.5);
 const HTTP_CONNECTIONS = setting('BENCH_HTTP_CONNECTIONS', 50);
 
 /** One contender's figures; `perRound` holds its rate in each round, for paired ratios. */
@@ -116,8 +116,7 @@ async function sequential(contenders: Contender[]): Promise<Result[]> {
     collectGarbage();
     const spent = contenders.map(() => 0);
     for (let block = 0; block < BLOCKS; block++) {
-      for (let turn = 0; turn < contenders.length; turn++) {
-        const index = (turn + round + block + contenders.length) % contenders.length;
+      for (const index of turnOrder(contenders.length, (round + 1) * BLOCKS + block)) {
         const { tokens, verify } = contenders[index];
         for (let op = 0; op < BLOCK_OPS; op++) {
           const token = tokens[(cursor + block * BLOCK_OPS + op) % tokens.length];
@@ -144,8 +143,7 @@ async function concurrent(contenders: Contender[]): Promise<Result[]> {
   for (let round = -1; round < ROUNDS; round++) {
     for (const contender of contenders) await contender.prepare?.();
     collectGarbage();
-    for (let turn = 0; turn < contenders.length; turn++) {
-      const index = (turn + round + contenders.length) % contenders.length;
+    for (const index of turnOrder(contenders.length, round + 1)) {
       const { tokens, verify } = contenders[index];
       const start = performance.now();
       await Promise.all(
@@ -159,6 +157,20 @@ async function concurrent(contenders: Contender[]): Promise<Result[]> {
     cursor += IN_FLIGHT;
   }
   return contenders.map(({ name }, index) => result(name, perRound[index], latencies[index]));
+}
+
+/**
+ * The order in which contenders take their turns, a different one each time: every contender
+ * follows every other equally often, so none always inherits another's cache misses and garbage.
+ */
+function turnOrder(count: number, turn: number): number[] {
+  const orders: number[][] = [[]];
+  for (let size = 1; size <= count; size++) {
+    const grown: number[][] = [];
+    for (const order of orders) for (let at = 0; at < size; at++) grown.push([...order.slice(0, at), size - 1, ...order.slice(at)]);
+    orders.splice(0, orders.length, ...grown);
+  }
+  return orders[turn % orders.length];
 }
 
 /** The median of the per-round ratios a/b, and their range. */
@@ -318,8 +330,7 @@ async function main(): Promise<void> {
   const rates = routes.map(() => [] as number[]);
   const latency = routes.map(() => ({ p50: [] as number[], p99: [] as number[] }));
   for (let round = 0; round < HTTP_ROUNDS; round++) {
-    for (let turn = 0; turn < routes.length; turn++) {
-      const index = (turn + round) % routes.length;
+    for (const index of turnOrder(routes.length, round)) {
       const outcome = await load(routes[index].path, HTTP_SECONDS);
       rates[index].push(outcome.requests.total / outcome.duration);
       latency[index].p50.push(outcome.latency.p50);
