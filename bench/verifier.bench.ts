@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: this module's verifier against aws-jwt-verify, jose and raw node:crypto,
  * side by side in one process on the same freshly minted Cognito-shaped tokens, plus a
- * guarded route against an unguarded one over HTTP (autocannon in a worker thread).
+ * guarded route against an unguarded one over HTTP (bench/http-app.ts, in its own process).
  *
  * These machines are shared: a neighbour can take a third of the CPU for a second and give it
  * back. So nothing is timed alone. Contenders take turns in blocks of a few milliseconds
@@ -9,17 +9,17 @@
  * reported figure is the median over the rounds, with the spread printed next to it.
  */
 import 'reflect-metadata';
-import { Controller, Get, Injectable, Module, UseGuards } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import autocannon from 'autocannon';
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { createSign, generateKeyPairSync, randomUUID, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { fork } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CognitoAuthGuard, CognitoModule, JwksVerifierService, type CognitoCallbackHandler } from '../lib/index.js';
+import { fileURLToPath } from 'node:url';
+import { CognitoModule, JwksVerifierService, type CognitoCallbackHandler, type CognitoModuleOptions } from '../lib/index.js';
 
 const POOL = 'eu-west-2_BenchPool1';
 const CLIENT = 'benchclient';
@@ -179,38 +179,34 @@ function pairedRatio(a: Result, b: Result): { median: number; low: number; high:
   return { median: median(ratios), low: Math.min(...ratios), high: Math.max(...ratios) };
 }
 
-// ---- the contenders -----------------------------------------------------------
+/** Starts bench/http-app.js in a process of its own and waits for its URL. */
+async function startHttpApp(options: Omit<CognitoModuleOptions, 'callbackHandler'>): Promise<{ url: string; rss: () => Promise<number>; stop: () => void }> {
+  const child = fork(fileURLToPath(new URL('./http-app.js', import.meta.url)), { env: { ...process.env, BENCH_APP_OPTIONS: JSON.stringify(options) } });
+  const next = <T>(pick: (message: unknown) => T | undefined) =>
+    new Promise<T>((resolve, reject) => {
+      const onMessage = (message: unknown) => {
+        const value = pick(message);
+        if (value === undefined) return;
+        child.off('message', onMessage);
+        resolve(value);
+      };
+      child.on('message', onMessage);
+      child.once('exit', (code) => reject(new Error(`bench/http-app exited with code ${code}`)));
+    });
+  const url = await next((message) => (message as { url?: string }).url);
+  return {
+    url,
+    rss: () => {
+      child.send('rss');
+      return next((message) => (message as { rss?: number }).rss);
+    },
+    stop: () => child.disconnect(),
+  };
+}
+
 @Injectable()
 class NoopHandler implements CognitoCallbackHandler {
   onSuccess(): void {}
-}
-
-/** Nest's own cost of running a guard, for reference. */
-@Injectable()
-class AllowAllGuard {
-  canActivate(): boolean {
-    return true;
-  }
-}
-
-@Controller()
-class BenchController {
-  @UseGuards(AllowAllGuard)
-  @Get('noop-guard')
-  noopGuard() {
-    return { ok: true };
-  }
-
-  @Get('unguarded')
-  unguarded() {
-    return { ok: true };
-  }
-
-  @UseGuards(CognitoAuthGuard)
-  @Get('guarded')
-  guarded() {
-    return { ok: true };
-  }
 }
 
 async function main(): Promise<void> {
@@ -225,8 +221,7 @@ async function main(): Promise<void> {
     cookieSecret: 'YmVuY2gtY29va2llLXNlY3JldC10aGF0LWlzLWxvbmctZW5vdWdoLTEyMzQ1Njc4OTA',
     jwksUri,
     tokenSources: ['header'] as const,
-    callbackHandler: NoopHandler,
-  };
+  } satisfies Omit<CognitoModuleOptions, 'callbackHandler'>;
   if (BLOCKS * BLOCK_OPS > DISTINCT || IN_FLIGHT > DISTINCT) throw new Error('BENCH_TOKENS must cover one round (BENCH_BLOCKS × BENCH_BLOCK_OPS and BENCH_IN_FLIGHT)');
   if ((globalThis as { gc?: unknown }).gc === undefined) console.log('(run with node --expose-gc to collect garbage between rounds)');
 
@@ -239,7 +234,7 @@ async function main(): Promise<void> {
    * a new one every round, so "distinct" means tokens this verifier has never seen.
    */
   const freshVerifier = async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [CognitoModule.forRoot(options)] }).compile();
+    const moduleRef = await Test.createTestingModule({ imports: [CognitoModule.forRoot({ ...options, callbackHandler: NoopHandler })] }).compile();
     const verifier = moduleRef.get(JwksVerifierService);
     await verifier.verifyAccessToken(mintAccessToken());
     return { verifier, close: () => moduleRef.close() };
@@ -308,15 +303,11 @@ async function main(): Promise<void> {
   );
 
   // ---- HTTP: the same app, a guarded and an unguarded route --------------------
-  @Module({ imports: [CognitoModule.forRoot(options)], controllers: [BenchController], providers: [AllowAllGuard] })
-  class BenchModule {}
-  const app = await NestFactory.create(BenchModule, new FastifyAdapter(), { logger: ['warn', 'error'] });
-  await app.listen(0, '127.0.0.1');
-  const base = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
+  const app = await startHttpApp(options);
   // Every route gets the same request, bearer token included: only the guard differs.
   const headers = { authorization: `Bearer ${tokens[2]}` };
   const load = async (path: string, seconds: number) => {
-    const outcome = await autocannon({ url: `${base}${path}`, connections: HTTP_CONNECTIONS, duration: seconds, headers, workers: 1 });
+    const outcome = await autocannon({ url: `${app.url}${path}`, connections: HTTP_CONNECTIONS, duration: seconds, headers });
     if (outcome.non2xx > 0 || outcome.errors > 0) throw new Error(`${path}: ${outcome.non2xx} non-2xx, ${outcome.errors} errors, status codes ${JSON.stringify(outcome.statusCodeStats)}`);
     return outcome;
   };
@@ -326,7 +317,7 @@ async function main(): Promise<void> {
     { name: 'GET /guarded (one bearer access token)', path: '/guarded' },
   ];
   for (const { path } of routes) await load(path, 1); // warm up
-  console.log(`HTTP on 127.0.0.1: median of ${HTTP_ROUNDS} rounds; in each, every route gets ${HTTP_SECONDS} s in turn (Fastify; autocannon in a worker thread, ${HTTP_CONNECTIONS} connections):`);
+  console.log(`HTTP on 127.0.0.1: median of ${HTTP_ROUNDS} rounds; in each, every route gets ${HTTP_SECONDS} s in turn (Fastify, the app alone in its own process; autocannon here, ${HTTP_CONNECTIONS} connections):`);
   const rates = routes.map(() => [] as number[]);
   const latency = routes.map(() => ({ p50: [] as number[], p99: [] as number[] }));
   for (let round = 0; round < HTTP_ROUNDS; round++) {
@@ -337,6 +328,7 @@ async function main(): Promise<void> {
       latency[index].p99.push(outcome.latency.p99);
     }
   }
+  const serverRssMb = (await app.rss()) / 2 ** 20;
   const [unguarded, , guarded] = report(
     routes.map(({ name }, index) => ({
       name,
@@ -344,11 +336,11 @@ async function main(): Promise<void> {
       opsPerSec: median(rates[index]),
       p50: median(latency[index].p50),
       p99: median(latency[index].p99),
-      rssMb: process.memoryUsage().rss / 2 ** 20,
+      rssMb: serverRssMb,
       unit: 'req/s',
     })),
   );
-  await app.close();
+  app.stop();
   await current.close();
   jwksServer.close();
 
