@@ -31,7 +31,7 @@ const ROUNDS = setting('BENCH_ROUNDS', 30);
 const BLOCKS = setting('BENCH_BLOCKS', 20);
 const BLOCK_OPS = setting('BENCH_BLOCK_OPS', 50);
 const IN_FLIGHT = setting('BENCH_IN_FLIGHT', 1000);
-const HTTP_ROUNDS = setting('BENCH_HTTP_ROUNDS', 16);
+const HTTP_ROUNDS = setting('BENCH_HTTP_ROUNDS', 24);
 const HTTP_SECONDS = setting('BENCH_HTTP_SECONDS', 0.5);
 const HTTP_CONNECTIONS = setting('BENCH_HTTP_CONNECTIONS', 50);
 

@@ -15,8 +15,9 @@ export function requestOf(context: ExecutionContext): unknown {
 export function platformObjects(context: ExecutionContext): { request: unknown; response: unknown } | undefined {
   const type = context.getType<string>();
   if (type === 'http') {
-    const http = context.switchToHttp();
-    return { request: http.getRequest(), response: http.getResponse() };
+    // What switchToHttp().getRequest()/getResponse() return, without the three closures that
+    // switchToHttp() attaches to the context on every call.
+    return { request: context.getArgByIndex(0), response: context.getArgByIndex(1) };
   }
   if (type === 'graphql') {
     // No dependency on @nestjs/graphql: a resolver's third argument is the GraphQL context.
