@@ -34,6 +34,7 @@ const IN_FLIGHT = setting('BENCH_IN_FLIGHT', 1000);
 const HTTP_ROUNDS = setting('BENCH_HTTP_ROUNDS', 24);
 const HTTP_SECONDS = setting('BENCH_HTTP_SECONDS', 0.5);
 const HTTP_CONNECTIONS = setting('BENCH_HTTP_CONNECTIONS', 50);
+const HTTP_WARMUP_SECONDS = setting('BENCH_HTTP_WARMUP_SECONDS', 1);
 
 /** One contender's figures; `perRound` holds its rate in each round, for paired ratios. */
 interface Result {
@@ -316,7 +317,7 @@ async function main(): Promise<void> {
     { name: 'GET /noop-guard (a guard that allows all)', path: '/noop-guard' },
     { name: 'GET /guarded (one bearer access token)', path: '/guarded' },
   ];
-  for (const { path } of routes) await load(path, 1); // warm up
+  for (const { path } of routes) await load(path, HTTP_WARMUP_SECONDS);
   console.log(`HTTP on 127.0.0.1: median of ${HTTP_ROUNDS} rounds; in each, every route gets ${HTTP_SECONDS} s in turn (Fastify, the app alone in its own process; autocannon here, ${HTTP_CONNECTIONS} connections):`);
   const rates = routes.map(() => [] as number[]);
   const latency = routes.map(() => ({ p50: [] as number[], p99: [] as number[] }));
