@@ -21,6 +21,13 @@ export interface VerifyOptions extends VerifyIdTokenOptions {
   tokenUse: CognitoTokenUse;
 }
 
+/** A user pool on the allow-list: its issuer, app clients and signing keys. */
+interface TrustedPool {
+  issuer: string;
+  clientIds: ReadonlySet<string>;
+  keys: JwksKeySet;
+}
+
 /**
  * Verifies Cognito ID and access tokens against the user pool's JWKS, following the
  * steps AWS prescribes: RS256 only (whatever the header says), key by `kid`, signature,
@@ -31,13 +38,6 @@ export interface VerifyOptions extends VerifyIdTokenOptions {
  *
  * @publicApi
  */
-/** A user pool on the allow-list: its issuer, app clients and signing keys. */
-interface TrustedPool {
-  issuer: string;
-  clientIds: ReadonlySet<string>;
-  keys: JwksKeySet;
-}
-
 @Injectable()
 export class JwksVerifierService implements OnApplicationBootstrap {
   private readonly logger = new Logger('CognitoModule');
