@@ -105,19 +105,36 @@ interface Contender {
 }
 
 /**
+ * A warm-up round (JIT, key import; not counted), then ROUNDS rounds. Before each, every
+ * contender prepares and garbage is collected; `play` runs one round and returns each
+ * contender's rate in it, reporting latencies as it goes.
+ */
+async function inRounds(
+  contenders: Contender[],
+  tokensPerRound: number,
+  play: (turn: number, cursor: number, latency: (index: number, ms: number) => void) => Promise<number[]>,
+): Promise<Result[]> {
+  const perRound = contenders.map(() => [] as number[]);
+  const latencies = contenders.map(() => [] as number[]);
+  for (let round = -1, cursor = 0; round < ROUNDS; round++, cursor += tokensPerRound) {
+    for (const contender of contenders) await contender.prepare?.();
+    collectGarbage();
+    const counted = round >= 0;
+    const rates = await play(round + 1, cursor, (index, ms) => counted && latencies[index].push(ms));
+    if (counted) rates.forEach((rate, index) => perRound[index].push(rate));
+  }
+  return contenders.map(({ name }, index) => result(name, perRound[index], latencies[index]));
+}
+
+/**
  * Awaited one at a time. In each round the contenders take turns running blocks of
  * BLOCK_OPS verifications on the same tokens; each verification is timed on its own.
  */
-async function sequential(contenders: Contender[]): Promise<Result[]> {
-  const perRound = contenders.map(() => [] as number[]);
-  const latencies = contenders.map(() => [] as number[]);
-  let cursor = 0;
-  for (let round = -1; round < ROUNDS; round++) {
-    for (const contender of contenders) await contender.prepare?.();
-    collectGarbage();
+function sequential(contenders: Contender[]): Promise<Result[]> {
+  return inRounds(contenders, BLOCKS * BLOCK_OPS, async (turn, cursor, latency) => {
     const spent = contenders.map(() => 0);
     for (let block = 0; block < BLOCKS; block++) {
-      for (const index of turnOrder(contenders.length, (round + 1) * BLOCKS + block)) {
+      for (const index of turnOrder(contenders.length, turn * BLOCKS + block)) {
         const { tokens, verify } = contenders[index];
         for (let op = 0; op < BLOCK_OPS; op++) {
           const token = tokens[(cursor + block * BLOCK_OPS + op) % tokens.length];
@@ -125,39 +142,31 @@ async function sequential(contenders: Contender[]): Promise<Result[]> {
           await verify(token);
           const elapsed = performance.now() - start;
           spent[index] += elapsed;
-          if (round >= 0) latencies[index].push(elapsed);
+          latency(index, elapsed);
         }
       }
     }
-    cursor += BLOCKS * BLOCK_OPS;
-    // Round -1 warms every contender up (JIT, key import) and is not counted.
-    if (round >= 0) spent.forEach((ms, index) => perRound[index].push((BLOCKS * BLOCK_OPS * 1000) / ms));
-  }
-  return contenders.map(({ name }, index) => result(name, perRound[index], latencies[index]));
+    return spent.map((ms) => (BLOCKS * BLOCK_OPS * 1000) / ms);
+  });
 }
 
 /** IN_FLIGHT verifications started at once; each round, one batch per contender, in turn. */
-async function concurrent(contenders: Contender[]): Promise<Result[]> {
-  const perRound = contenders.map(() => [] as number[]);
-  const latencies = contenders.map(() => [] as number[]);
-  let cursor = 0;
-  for (let round = -1; round < ROUNDS; round++) {
-    for (const contender of contenders) await contender.prepare?.();
-    collectGarbage();
-    for (const index of turnOrder(contenders.length, round + 1)) {
+function concurrent(contenders: Contender[]): Promise<Result[]> {
+  return inRounds(contenders, IN_FLIGHT, async (turn, cursor, latency) => {
+    const rates = contenders.map(() => 0);
+    for (const index of turnOrder(contenders.length, turn)) {
       const { tokens, verify } = contenders[index];
       const start = performance.now();
       await Promise.all(
         Array.from({ length: IN_FLIGHT }, async (_, op) => {
           await verify(tokens[(cursor + op) % tokens.length]);
-          if (round >= 0) latencies[index].push(performance.now() - start);
+          latency(index, performance.now() - start);
         }),
       );
-      if (round >= 0) perRound[index].push((IN_FLIGHT * 1000) / (performance.now() - start));
+      rates[index] = (IN_FLIGHT * 1000) / (performance.now() - start);
     }
-    cursor += IN_FLIGHT;
-  }
-  return contenders.map(({ name }, index) => result(name, perRound[index], latencies[index]));
+    return rates;
+  });
 }
 
 /**
