@@ -191,7 +191,7 @@ const BEARER_PREFIX = /^bearer /i;
 
 /** `Bearer <token>` (scheme case-insensitive); the verifier checks the token itself. */
 function bearerToken(header: unknown): string | undefined {
-  if (typeof header !== 'string' || header.length < 8 || header.slice(0, 7).toLowerCase() !== 'bearer ') return undefined;
+  if (typeof header !== 'string' || !BEARER_PREFIX.test(header)) return undefined;
   const token = header.slice(7).trim();
   return token.length > 0 && !token.includes(' ') ? token : undefined;
 }
