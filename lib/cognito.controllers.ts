@@ -1,7 +1,9 @@
-import { BadRequestException, Controller, Get, Inject, Post, Query, Req, Res, type Type } from '@nestjs/common';
+import { BadRequestException, Controller, ForbiddenException, Get, Inject, Post, Query, Req, Res, type Type } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { COGNITO_ROUTES } from './cognito.constants.js';
+import { COGNITO_CONFIG, COGNITO_ROUTES } from './cognito.constants.js';
 import type { CognitoConfig } from './config/cognito-config.js';
+import { CrossSiteRequestError } from './errors/cross-site-request.error.js';
+import { crossSiteRefusal } from './http/cross-site.util.js';
 import { Public } from './guards/auth.decorators.js';
 import { CognitoSessionService } from './session/cognito-session.service.js';
 import { type FlowStep, InvalidLoginRequest, LoginFlowService } from './login/login-flow.service.js';
@@ -16,6 +18,27 @@ function send(adapterHost: HttpAdapterHost, response: unknown, step: FlowStep): 
   if (step.redirectTo === undefined) return;
   adapter.setHeader(response, 'Cache-Control', 'no-store');
   adapter.redirect(response, 302, step.redirectTo);
+}
+
+/**
+ * The page a cross-site `GET` of the logout route gets: one button that posts to the same URL,
+ * from this origin. No script; no framing (a framed button could be clicked by trickery).
+ */
+const CONFIRM_LOGOUT_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Sign out?</title></head>
+<body style="font-family: system-ui, sans-serif; max-width: 28rem; margin: 4rem auto; text-align: center">
+<p>Do you want to sign out?</p>
+<form method="post"><button type="submit">Sign out</button></form>
+</body></html>
+`;
+
+function sendConfirmationPage(adapterHost: HttpAdapterHost, response: unknown): void {
+  const adapter = adapterHost.httpAdapter;
+  adapter.setHeader(response, 'Content-Type', 'text/html; charset=utf-8');
+  adapter.setHeader(response, 'Cache-Control', 'no-store');
+  adapter.setHeader(response, 'Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
+  adapter.setHeader(response, 'X-Frame-Options', 'DENY');
+  adapter.reply(response, CONFIRM_LOGOUT_PAGE, 200);
 }
 
 /**
@@ -55,6 +78,7 @@ export function createCognitoControllers(): { controllers: Type[]; applyPaths(co
   class CognitoCallbackController {
     constructor(
       private readonly flow: LoginFlowService,
+      private readonly session: CognitoSessionService,
       private readonly adapterHost: HttpAdapterHost,
       @Inject(COGNITO_ROUTES) _routes: unknown,
     ) {}
@@ -64,6 +88,8 @@ export function createCognitoControllers(): { controllers: Type[]; applyPaths(co
       const adapter = this.adapterHost.httpAdapter;
       const step = await this.flow.finish({ request, response }, query, () => adapter.isHeadersSent(response));
       if (adapter.isHeadersSent(response)) return;
+      // A login that failed after the handler established a session must not sign the user in.
+      if (step.failed) this.session.withdraw(response);
       send(this.adapterHost, response, step);
     }
   }
@@ -74,19 +100,29 @@ export function createCognitoControllers(): { controllers: Type[]; applyPaths(co
     constructor(
       private readonly session: CognitoSessionService,
       private readonly adapterHost: HttpAdapterHost,
+      @Inject(COGNITO_CONFIG) private readonly config: CognitoConfig,
       @Inject(COGNITO_ROUTES) _routes: unknown,
     ) {}
 
-    /** GET for links. */
+    /**
+     * GET for links. A link on another site must not sign the user out (the session cookie
+     * rides along on top-level navigations): then a small page asks, and its button posts.
+     */
     @Get()
-    logoutByLink(@Req() request: unknown, @Res() response: unknown): Promise<void> {
-      return this.logout(request, response);
+    async logoutByLink(@Req() request: unknown, @Res() response: unknown): Promise<void> {
+      if (this.config.csrfProtection && crossSiteRefusal(request, this.config) !== undefined) {
+        sendConfirmationPage(this.adapterHost, response);
+        return;
+      }
+      await this.logout(request, response);
     }
 
-    /** POST for sign-out forms and buttons. */
+    /** POST for sign-out forms and buttons; refused when another site's page sends it. */
     @Post()
-    logoutByForm(@Req() request: unknown, @Res() response: unknown): Promise<void> {
-      return this.logout(request, response);
+    async logoutByForm(@Req() request: unknown, @Res() response: unknown): Promise<void> {
+      const refusal = this.config.csrfProtection ? crossSiteRefusal(request, this.config) : undefined;
+      if (refusal !== undefined) throw new ForbiddenException(new CrossSiteRequestError(refusal).message);
+      await this.logout(request, response);
     }
 
     private async logout(request: unknown, response: unknown): Promise<void> {

@@ -32,3 +32,4 @@ export { JwtVerificationError, type JwtVerificationErrorCode } from './errors/jw
 export { JwksNoMatchingKeyError, JwksUnavailableError } from './errors/jwks.error.js';
 export { CallbackHandlerError } from './errors/callback-handler.error.js';
 export { UnexpectedLoginError } from './errors/unexpected-login.error.js';
+export { CrossSiteRequestError } from './errors/cross-site-request.error.js';

@@ -149,8 +149,16 @@ for (const platform of PLATFORMS) {
       assert.deepEqual(response.body, { sub: 'sub-bob', username: 'bob', tokenUse: 'access' });
     });
 
+    it('answers 401 with a bare Bearer challenge, without an error code, when no token is sent (RFC 6750 §3.1)', async () => {
+      for (const path of ['/api/profile', '/api/id', '/api/any-group']) {
+        const response = await call(`${url}${path}`);
+        assert.equal(response.status, 401);
+        assert.equal(response.challenge, 'Bearer');
+        assert.equal(response.body.message, 'No bearer token or session');
+      }
+    });
+
     const unauthorized: { name: string; token: () => Promise<string | undefined> | string | undefined; description: string; path?: string }[] = [
-      { name: 'no token', token: () => undefined, description: 'No bearer token or session' },
       { name: 'an expired token', token: () => cognito.mintAccessToken({ expiresInSeconds: -120 }), description: 'The token has expired' },
       { name: 'a token for another app client', token: () => cognito.mintAccessToken({ clientId: 'other-client' }), description: "The token's 'client_id' claim is not this app client" },
       { name: 'a token from another user pool', token: () => cognito.mintAccessToken({ issuer: 'https://cognito-idp.eu-west-2.amazonaws.com/eu-west-2_Other' }), description: "The token's 'iss' claim does not match the user pool" },

@@ -15,7 +15,7 @@ describe('JwksVerifierService', () => {
     key = makeKey('key-1');
     otherKey = makeKey('key-unpublished');
     jwks = await startJwksServer([key]);
-    const moduleRef = await compileCognito({ issuer: jwks.issuer, jwksCooldownSeconds: 0, clockToleranceSeconds: 5 });
+    const moduleRef = await compileCognito({ issuer: jwks.issuer, jwksCooldownSeconds: 1, clockToleranceSeconds: 5 });
     verifier = moduleRef.get(JwksVerifierService);
   });
   after(() => jwks.close());
@@ -34,6 +34,16 @@ describe('JwksVerifierService', () => {
     assert.equal(claims.scope, 'openid email');
     assert.equal(claims.aud, undefined);
   });
+
+  for (const [what, claims] of [
+    ['a one-entry aud list without azp', { aud: [CLIENT_ID] }],
+    ['an aud list with azp naming this client', { aud: ['another-client', CLIENT_ID], azp: CLIENT_ID }],
+  ] as const) {
+    it(`accepts an ID token with ${what}`, async () => {
+      const verified = await verifier.verifyIdToken(await mint(key, jwks.issuer, 'id', { ...claims }));
+      assert.deepEqual(verified.aud, claims.aud);
+    });
+  }
 
   it('verify() dispatches on tokenUse', async () => {
     const claims = await verifier.verify(await mint(key, jwks.issuer, 'access'), { tokenUse: 'access' });
@@ -57,6 +67,13 @@ describe('JwksVerifierService', () => {
     { name: 'iat in the future beyond tolerance', token: () => mint(key, jwks.issuer, 'id', { iat: now() + 60 }), code: 'ERR_JWT_CLAIM_INVALID', claim: 'iat' },
     { name: 'wrong iss', token: () => mint(key, jwks.issuer, 'id', { iss: 'https://cognito-idp.eu-west-2.amazonaws.com/eu-west-2_Other' }), code: 'ERR_JWT_CLAIM_INVALID', claim: 'iss' },
     { name: 'wrong aud on an ID token', token: () => mint(key, jwks.issuer, 'id', { aud: 'another-client' }), code: 'ERR_JWT_CLAIM_INVALID', claim: 'aud' },
+    // OIDC Core 3.1.3.7: with several audiences, azp must name this client.
+    { name: 'an aud list with this client but no azp', token: () => mint(key, jwks.issuer, 'id', { aud: ['another-client', CLIENT_ID] }), code: 'ERR_JWT_CLAIM_INVALID', claim: 'azp' },
+    { name: 'an aud list whose azp is another client', token: () => mint(key, jwks.issuer, 'id', { aud: [CLIENT_ID, 'another-client'], azp: 'another-client' }), code: 'ERR_JWT_CLAIM_INVALID', claim: 'azp' },
+    { name: 'an aud list whose azp is not a string', token: () => mint(key, jwks.issuer, 'id', { aud: [CLIENT_ID, 'another-client'], azp: [CLIENT_ID] }), code: 'ERR_JWT_CLAIM_INVALID', claim: 'azp' },
+    { name: 'an aud list without this client, azp set to it', token: () => mint(key, jwks.issuer, 'id', { aud: ['another-client', 'third-client'], azp: CLIENT_ID }), code: 'ERR_JWT_CLAIM_INVALID', claim: 'aud' },
+    { name: 'an empty aud list', token: () => mint(key, jwks.issuer, 'id', { aud: [] }), code: 'ERR_JWT_CLAIM_INVALID', claim: 'aud' },
+    { name: 'an aud list with a non-string entry', token: () => mint(key, jwks.issuer, 'id', { aud: [CLIENT_ID, 42], azp: CLIENT_ID }), code: 'ERR_JWT_CLAIM_INVALID', claim: 'aud' },
     { name: 'access token with wrong client_id', use: 'access', token: () => mint(key, jwks.issuer, 'access', { client_id: 'another-client' }), code: 'ERR_JWT_CLAIM_INVALID', claim: 'client_id' },
     { name: 'access token given where an ID token is expected', token: () => mint(key, jwks.issuer, 'access', { aud: CLIENT_ID }), code: 'ERR_JWT_CLAIM_INVALID', claim: 'token_use' },
     { name: 'ID token given where an access token is expected', use: 'access', token: () => mint(key, jwks.issuer, 'id', { client_id: CLIENT_ID }), code: 'ERR_JWT_CLAIM_INVALID', claim: 'token_use' },
@@ -132,13 +149,23 @@ describe('JwksVerifierService', () => {
     });
   }
 
-  it('keeps the verified-token cache safe from callers that change the claims they get', async () => {
-    const token = await mint(key, jwks.issuer, 'access', { jti: 'mutable' });
+  it('hands out deeply frozen claims, so no caller can change what the next one sees (cached or not)', async () => {
+    const token = await mint(key, jwks.issuer, 'access', { jti: 'mutable', 'cognito:groups': ['staff'], nested: { roles: ['a'] } });
     for (let round = 0; round < 4; round++) {
-      const claims = await verifier.verifyAccessToken(token);
+      const claims = (await verifier.verifyAccessToken(token)) as Record<string, any>;
       assert.equal(claims.sub, 'user-sub-1', `round ${round}`);
-      claims.sub = 'changed-by-caller';
-      (claims as Record<string, unknown>).token_use = 'id';
+      assert.deepEqual(claims['cognito:groups'], ['staff'], `round ${round}`);
+      assert.throws(() => {
+        claims.sub = 'changed-by-caller';
+      }, TypeError);
+      assert.throws(() => claims['cognito:groups'].push('admin'), TypeError);
+      assert.throws(() => {
+        claims['cognito:groups'][0] = 'admin';
+      }, TypeError);
+      assert.throws(() => claims.nested.roles.push('root'), TypeError);
+      assert.throws(() => {
+        delete claims.token_use;
+      }, TypeError);
     }
   });
 
@@ -152,6 +179,7 @@ describe('JwksVerifierService', () => {
     const token = await mint(rotated, jwks.issuer, 'id');
     await assert.rejects(verifier.verifyIdToken(token), { code: 'ERR_JWKS_NO_MATCHING_KEY' });
     jwks.setKeys([key.jwk, rotated.jwk]);
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // past the cooldown (at least 1 s) since that refetch
     const claims = await verifier.verifyIdToken(token);
     assert.equal(claims.sub, 'user-sub-1');
   });
@@ -178,9 +206,12 @@ describe('JwksVerifierService key set fetching', () => {
     const key = makeKey('k1');
     const jwks = await startJwksServer([key]);
     try {
-      const verifier = (await compileCognito({ issuer: jwks.issuer, jwksCacheTimeout: 0 })).get(JwksVerifierService);
+      const verifier = (await compileCognito({ issuer: jwks.issuer, jwksCacheTimeout: 1 })).get(JwksVerifierService);
       await verifier.verifyAccessToken(await mint(key, jwks.issuer, 'access', { jti: 'a' }));
       await verifier.verifyAccessToken(await mint(key, jwks.issuer, 'access', { jti: 'b' }));
+      assert.equal(jwks.requests.length, 1, 'within jwksCacheTimeout the keys are reused');
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      await verifier.verifyAccessToken(await mint(key, jwks.issuer, 'access', { jti: 'c' }));
       assert.equal(jwks.requests.length, 2);
     } finally {
       await jwks.close();

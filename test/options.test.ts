@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CognitoConfigurationError, cognitoOptionsFromEnv } from '../lib/index.js';
@@ -90,12 +91,18 @@ describe('options', () => {
     { name: 'the same login and callback path', overrides: { loginPath: 'auth/callback' }, problem: /^loginPath .* must differ from callbackPath/ },
     { name: 'scopes without openid', overrides: { scopes: ['email'] }, problem: /^scopes \(COGNITO_SCOPES\) must include "openid"/ },
     { name: 'a scope with a space', overrides: { scopes: ['openid', 'a b'] }, problem: /^scopes .* without spaces/ },
-    { name: 'a negative cache timeout', overrides: { jwksCacheTimeout: -1 }, problem: /^jwksCacheTimeout \(COGNITO_PUBLIC_KEYS_CACHE_TIMEOUT\) must be an integer from 0/ },
+    { name: 'a negative cache timeout', overrides: { jwksCacheTimeout: -1 }, problem: /^jwksCacheTimeout \(COGNITO_PUBLIC_KEYS_CACHE_TIMEOUT\) must be an integer from 1/ },
+    // With 0, every made-up kid (or every token) would fetch the key set.
+    { name: 'a zero cache timeout', overrides: { jwksCacheTimeout: 0 }, problem: /^jwksCacheTimeout \(COGNITO_PUBLIC_KEYS_CACHE_TIMEOUT\) must be an integer from 1 to \d+, got 0$/ },
+    { name: 'a zero cooldown', overrides: { jwksCooldownSeconds: 0 }, problem: /^jwksCooldownSeconds \(COGNITO_JWKS_COOLDOWN_SECONDS\) must be an integer from 1 to \d+, got 0$/ },
+    { name: 'a zero cooldown from the environment', overrides: { jwksCooldownSeconds: '0' }, problem: /^jwksCooldownSeconds .* from 1/ },
+    { name: 'a trusted origin with a path', overrides: { trustedOrigins: ['https://admin.example.com/app'] }, problem: /^trustedOrigins \(COGNITO_TRUSTED_ORIGINS\) must be a host or an origin/ },
+    { name: 'a trusted origin over plain http', overrides: { trustedOrigins: 'https://ok.example.com,http://admin.example.com' }, problem: /^trustedOrigins .* must use https/ },
+    { name: 'a CSRF switch that is not a boolean', overrides: { csrfProtection: 'maybe' }, problem: /^csrfProtection \(COGNITO_CSRF_PROTECTION\) must be true or false/ },
     { name: 'a non-numeric timeout from the environment', overrides: { httpTimeoutMs: 'soon' }, problem: /^httpTimeoutMs \(COGNITO_HTTP_TIMEOUT_MS\) must be an integer.*got "soon"/ },
     { name: 'a fractional clock tolerance', overrides: { clockToleranceSeconds: 1.5 }, problem: /^clockToleranceSeconds .* got 1\.5/ },
-    { name: 'a short cookie secret', overrides: { cookieSecret: 'too-short-secret' }, problem: /^cookieSecret \(COGNITO_COOKIE_SECRET\) is too weak/ },
-    { name: 'a long but repetitive cookie secret', overrides: { cookieSecret: 'a'.repeat(80) }, problem: /^cookieSecret .* too weak/ },
-    { name: 'a weak secret in a rotation list', overrides: { cookieSecret: [COOKIE_SECRET, 'weak'] }, problem: /^cookieSecret .* entry 2 is too weak/ },
+    { name: 'a short cookie secret', overrides: { cookieSecret: 'too-short-secret' }, problem: /^cookieSecret \(COGNITO_COOKIE_SECRET\) is too short \(16 bytes\): use at least 32 random bytes, e\.g\. .*openssl rand -base64 32/ },
+    { name: 'a weak secret in a rotation list', overrides: { cookieSecret: [COOKIE_SECRET, 'weak'] }, problem: /^cookieSecret .* entry 2 is too short/ },
     { name: 'a logout path equal to the login path', overrides: { logoutPath: '/auth/login' }, problem: /^logoutPath \(COGNITO_LOGOUT_PATH\) must differ/ },
     { name: 'a plain-http sign-out URL off localhost', overrides: { logoutUri: 'http://app.example.com/bye' }, problem: /^logoutUri \(COGNITO_LOGOUT_URL\) must use https/ },
     { name: 'a session flag that is not a boolean', overrides: { sessionIncludeIdToken: 'sometimes' }, problem: /^sessionIncludeIdToken \(COGNITO_SESSION_INCLUDE_ID_TOKEN\) must be true or false, got "sometimes"/ },
@@ -107,6 +114,37 @@ describe('options', () => {
     { name: 'a cookie name prefix with a dot', overrides: { cookieNamePrefix: 'a.b' }, problem: /^cookieNamePrefix \(COGNITO_COOKIE_NAME_PREFIX\) must be 1-32 letters/ },
     { name: 'a misspelled option', overrides: { clientSecert: 'x' }, problem: /^clientSecert is not an option of CognitoModule/ },
   ];
+  // Long enough, but an attacker holding any sealed cookie could find them offline.
+  const guessable = [
+    ['"changeme" 8 times', 'changeme'.repeat(8)],
+    ['"password" 7 times', 'password'.repeat(7)],
+    ['"a" 200 times', 'a'.repeat(200)],
+    ['a short pattern repeated', 'Xy9!'.repeat(12)],
+    ['a handful of distinct characters', 'abcdabcdbadcdcbaabcdbbccaaddabcdbcadcbdadbca'],
+    ['common words run together', 'mysupersecretcookiepasswordforproduction1234'],
+    ['the alphabet and digits in order', 'abcdefghijklmnopqrstuvwxyz0123456789'],
+    ['a keyboard walk', 'qwertyuiopasdfghjklzxcvbnm1234567890'],
+    ['16 random bytes as hex (32 characters, half the key material)', randomBytes(16).toString('hex')],
+    ['a secret repeated with a counter', 'secret-1-secret-2-secret-3-secret-4-secret-5'],
+  ];
+  for (const [what, secret] of guessable) {
+    it(`refuses a guessable cookie secret: ${what}`, () => {
+      const problems = problemsOf(baseOptions({ cookieSecret: secret }));
+      assert.equal(problems.length, 1, problems.join('\n'));
+      assert.match(problems[0], /^cookieSecret \(COGNITO_COOKIE_SECRET\) is too easy to guess .*: use at least 32 random bytes/);
+      assert.ok(!problems[0].includes(secret), 'the secret is never printed');
+    });
+  }
+
+  it('accepts 32 random bytes in every common encoding, every time', () => {
+    for (let round = 0; round < 200; round++) {
+      const bytes = randomBytes(32);
+      for (const secret of [bytes.toString('base64'), bytes.toString('base64url'), bytes.toString('hex'), bytes.toString('hex').toUpperCase()]) {
+        assert.doesNotThrow(() => resolveCognitoConfig(baseOptions({ cookieSecret: secret })), 'a random secret was refused');
+      }
+    }
+  });
+
   for (const { name, overrides, problem } of invalid) {
     it(`refuses ${name}`, () => {
       const problems = problemsOf(baseOptions(overrides as any));

@@ -84,7 +84,7 @@ describe('verifier attack table', () => {
     const leaving = makeKey('leaves');
     const server = await startJwksServer([stay, leaving]);
     try {
-      const short = (await compileCognito({ issuer: server.issuer, jwksCacheTimeout: 1, jwksCooldownSeconds: 0 })).get(JwksVerifierService);
+      const short = (await compileCognito({ issuer: server.issuer, jwksCacheTimeout: 1, jwksCooldownSeconds: 1 })).get(JwksVerifierService);
       const token = await mint(leaving, server.issuer, 'access');
       for (let i = 0; i < 3; i++) await short.verifyAccessToken(token); // now in the verified-token cache
       server.setKeys([stay.jwk]);
@@ -99,7 +99,7 @@ describe('verifier attack table', () => {
 
 describe('JWKS fault injection', () => {
   const configure = (server: { url: string }, overrides: Record<string, unknown> = {}) =>
-    compileCognito({ issuer: `${server.url}/eu-west-2_TestPool1`, jwksCooldownSeconds: 0, httpTimeoutMs: 500, ...overrides }).then((m) => m.get(JwksVerifierService));
+    compileCognito({ issuer: `${server.url}/eu-west-2_TestPool1`, jwksCooldownSeconds: 1, httpTimeoutMs: 500, ...overrides }).then((m) => m.get(JwksVerifierService));
   const issuerOf = (server: { url: string }) => `${server.url}/eu-west-2_TestPool1`;
 
   /** A JWKS endpoint that a test switches off (HTTP 500) and on. */
@@ -191,12 +191,13 @@ describe('JWKS fault injection', () => {
     const newKey = makeKey('new');
     const server = await startJwksServer([oldKey]);
     try {
-      const verifier = (await compileCognito({ issuer: server.issuer, jwksCooldownSeconds: 0 })).get(JwksVerifierService);
+      const verifier = (await compileCognito({ issuer: server.issuer, jwksCooldownSeconds: 1 })).get(JwksVerifierService);
       const traffic = async (signing: SigningKey, count: number) => {
         const tokens = await Promise.all(Array.from({ length: count }, (_, i) => mint(signing, server.issuer, 'access', { jti: `${signing.kid}-${i}` })));
         await Promise.all(tokens.map((token) => verifier.verifyAccessToken(token)));
       };
       await traffic(oldKey, 50);
+      await sleep(1100); // the cooldown since the last fetch: jwksCooldownSeconds is at least 1
       server.setKeys([oldKey.jwk, newKey.jwk]);
       await Promise.all([traffic(oldKey, 50), traffic(newKey, 50)]);
     } finally {

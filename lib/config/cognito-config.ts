@@ -11,6 +11,12 @@ export interface CognitoConfig {
   readonly issuer: string;
   readonly jwksUri: string;
   readonly redirectUri: string;
+  /** The app's own origin, from `redirectUri`: where same-origin requests come from. */
+  readonly appOrigin: string;
+  /** Other origins whose requests may ride on the session cookie (`trustedOrigins`). */
+  readonly trustedOrigins: readonly string[];
+  /** Refuse cross-site unsafe requests authenticated by the session cookie. */
+  readonly csrfProtection: boolean;
   readonly callbackPath: string;
   readonly loginPath: string;
   readonly successRedirect: string;

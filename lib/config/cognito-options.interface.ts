@@ -51,13 +51,14 @@ export interface CognitoModuleOptions {
    */
   errorRedirect?: string;
   /**
-   * How long the user pool's JWKS is cached, in seconds. Env: `COGNITO_PUBLIC_KEYS_CACHE_TIMEOUT`.
+   * How long the user pool's JWKS is cached, in seconds (at least 1: with 0 every token would
+   * fetch the key set). Env: `COGNITO_PUBLIC_KEYS_CACHE_TIMEOUT`.
    * @default 300
    */
   jwksCacheTimeout?: number;
   /**
    * Minimum seconds between two refetches of the JWKS caused by an unknown `kid`,
-   * so forged tokens cannot make the app hammer Cognito. Env: `COGNITO_JWKS_COOLDOWN_SECONDS`.
+   * so forged tokens cannot make the app hammer Cognito (at least 1). Env: `COGNITO_JWKS_COOLDOWN_SECONDS`.
    * @default 30
    */
   jwksCooldownSeconds?: number;
@@ -167,6 +168,22 @@ export interface CognitoModuleOptions {
    * @default 5000
    */
   verifiedTokenCacheSize?: number;
+  /**
+   * Origins besides the app's own (the origin of `redirectUri`) whose pages may send
+   * state-changing requests (`POST`, `PUT`, `PATCH`, `DELETE`) that ride on the session cookie,
+   * e.g. `https://admin.example.com`. Env: `COGNITO_TRUSTED_ORIGINS` (comma-separated).
+   * @default []
+   */
+  trustedOrigins?: readonly string[];
+  /**
+   * CSRF protection for requests authenticated by the session cookie: an unsafe request passes
+   * only when the browser says it is same-origin (`Sec-Fetch-Site`), or when its `Origin` (else
+   * `Referer`) is the app's origin or in `trustedOrigins`; a cross-site `GET` of the logout route
+   * asks for confirmation instead of signing out. Bearer-token requests are never affected.
+   * Turn it off only if the app checks CSRF tokens of its own. Env: `COGNITO_CSRF_PROTECTION`.
+   * @default true
+   */
+  csrfProtection?: boolean;
 }
 
 /** Another user pool the verifier trusts. @publicApi */
@@ -215,4 +232,6 @@ export const COGNITO_ENV_NAMES = {
   additionalUserPools: 'COGNITO_ADDITIONAL_USER_POOLS',
   jwksStaleSeconds: 'COGNITO_JWKS_STALE_SECONDS',
   verifiedTokenCacheSize: 'COGNITO_VERIFIED_TOKEN_CACHE_SIZE',
+  trustedOrigins: 'COGNITO_TRUSTED_ORIGINS',
+  csrfProtection: 'COGNITO_CSRF_PROTECTION',
 } as const satisfies Record<keyof CognitoModuleOptions, string>;

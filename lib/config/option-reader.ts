@@ -1,3 +1,4 @@
+import { estimateSecretBits } from './secret-strength.util.js';
 import { COGNITO_ENV_NAMES, type CognitoModuleOptions } from './cognito-options.interface.js';
 
 export const POOL_ID = /^([a-z]{2}(?:-[a-z]+)+-\d+)_[0-9A-Za-z]+$/;
@@ -99,6 +100,19 @@ export class OptionReader {
     return url.origin;
   }
 
+  /** A list of origins (`https://host[:port]`), each checked like a URL; duplicates folded. */
+  origins(option: Option): string[] {
+    const value = this.options[option];
+    if (value === undefined || value === null || value === '') return [];
+    const list = typeof value === 'string' ? value.split(/[\s,]+/).filter(Boolean) : value;
+    if (!Array.isArray(list) || list.some((item) => typeof item !== 'string')) {
+      this.fail(option, 'must be a list of origins such as "https://admin.example.com"', value);
+      return [];
+    }
+    const origins = list.map((item: string) => this.origin(option, item.replace(/\/$/, '')));
+    return origins.every((origin) => origin !== undefined) ? [...new Set(origins as string[])] : [];
+  }
+
   route(option: Option, value: string | undefined): string | undefined {
     if (value === undefined) return undefined;
     const route = value.replace(/^\/+/, '').replace(/\/+$/, '');
@@ -129,20 +143,18 @@ export class OptionReader {
     const value = this.options.cookieSecret;
     const list = typeof value === 'string' ? [value] : value;
     if (list === undefined || list === null || list === '' || (Array.isArray(list) && list.length === 0)) {
-      this.fail('cookieSecret', 'is required: at least 32 random bytes, e.g. the output of `openssl rand -base64 32`');
+      this.fail('cookieSecret', `is required: ${GOOD_SECRET}`);
       return undefined;
     }
     if (!Array.isArray(list) || list.some((secret) => typeof secret !== 'string')) {
       this.fail('cookieSecret', 'must be a string or a list of strings');
       return undefined;
     }
-    const weak = list.findIndex((secret: string) => estimateEntropyBits(secret) < 256);
+    const problems = list.map((secret: string) => secretProblem(secret));
+    const weak = problems.findIndex((problem) => problem !== undefined);
     if (weak !== -1) {
       // Never print the secret itself.
-      this.fail(
-        'cookieSecret',
-        `${list.length > 1 ? `entry ${weak + 1} ` : ''}is too weak: it needs at least 32 random bytes, e.g. \`openssl rand -base64 32\` (length ${list[weak].length})`,
-      );
+      this.fail('cookieSecret', `${list.length > 1 ? `entry ${weak + 1} ` : ''}${problems[weak]}: ${GOOD_SECRET}`);
       return undefined;
     }
     return list.map((secret: string) => secret);
@@ -186,19 +198,15 @@ export class OptionReader {
   }
 }
 
-/**
- * A rough lower bound on a secret's entropy, from its length and the character
- * classes it uses; repeated characters count as the alphabet they really use.
- */
-function estimateEntropyBits(secret: string): number {
-  const distinct = new Set(secret).size;
-  let alphabet = 0;
-  if (/[a-z]/.test(secret)) alphabet += 26;
-  if (/[A-Z]/.test(secret)) alphabet += 26;
-  if (/[0-9]/.test(secret)) alphabet += 10;
-  if (/[^a-zA-Z0-9]/.test(secret)) alphabet += 32;
-  if (/^[0-9a-f]+$/i.test(secret)) alphabet = 16;
-  return secret.length * Math.log2(Math.max(2, Math.min(alphabet, distinct * 4)));
+const GOOD_SECRET = 'use at least 32 random bytes, e.g. the output of `openssl rand -base64 32`';
+/** About what 32 random bytes score in any common encoding, less a wide margin (they score 200 or more). */
+const MIN_SECRET_BITS = 160;
+
+function secretProblem(secret: string): string | undefined {
+  const bytes = Buffer.byteLength(secret, 'utf8');
+  if (bytes < 32) return `is too short (${bytes} bytes)`;
+  if (estimateSecretBits(secret) < MIN_SECRET_BITS) return 'is too easy to guess (repeated text, few distinct characters or common words)';
+  return undefined;
 }
 
 function describe(option: Option, value: unknown): string {

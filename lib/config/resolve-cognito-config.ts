@@ -63,8 +63,8 @@ export function resolveCognitoConfig(input: unknown): CognitoConfig {
     cookieSecrets: read.cookieSecrets(),
     cookieNamePrefix: read.cookieNamePrefix(),
     scopes: read.scopes(),
-    jwksCacheTimeoutSeconds: read.integer('jwksCacheTimeout', 300, 0, 7 * 24 * 3600),
-    jwksCooldownSeconds: read.integer('jwksCooldownSeconds', 30, 0, 3600),
+    jwksCacheTimeoutSeconds: read.integer('jwksCacheTimeout', 300, 1, 7 * 24 * 3600),
+    jwksCooldownSeconds: read.integer('jwksCooldownSeconds', 30, 1, 3600),
     jwksStaleSeconds: read.integer('jwksStaleSeconds', 3600, 0, 7 * 24 * 3600),
     verifiedTokenCacheSize: read.integer('verifiedTokenCacheSize', 5000, 0, 1_000_000),
     httpTimeoutMs: read.integer('httpTimeoutMs', 5000, 1, 120_000),
@@ -74,6 +74,8 @@ export function resolveCognitoConfig(input: unknown): CognitoConfig {
     sessionMaxAgeSeconds: read.integer('sessionMaxAgeSeconds', 30 * 24 * 3600, 60, 10 * 366 * 24 * 3600),
     sessionIncludeIdToken: read.boolean('sessionIncludeIdToken', false),
     tokenSources: read.tokenSources(),
+    trustedOrigins: read.origins('trustedOrigins'),
+    csrfProtection: read.boolean('csrfProtection', true),
   };
   const additionalClientIds = read.stringList('additionalClientIds', CLIENT_ID, 'app client ids');
   const otherPools = additionalPools(read, issuer);
@@ -102,6 +104,7 @@ export function resolveCognitoConfig(input: unknown): CognitoConfig {
     jwksUri: jwksUri!,
     trustedPools: [{ issuer: issuer!, jwksUri: jwksUri!, clientIds: [clientId!, ...additionalClientIds] }, ...otherPools],
     redirectUri: redirectUri!,
+    appOrigin: new URL(redirectUri!).origin,
     secureCookies: new URL(redirectUri!).protocol === 'https:',
     callbackPath: callbackPath!,
     loginPath: loginPath!,

@@ -27,6 +27,7 @@ export type CognitoErrorCode =
   | 'ERR_JWKS_NO_MATCHING_KEY'
   | 'ERR_JWKS_UNAVAILABLE'
   | 'ERR_CALLBACK_HANDLER_FAILED'
+  | 'ERR_CROSS_SITE_REQUEST'
   | 'ERR_LOGIN_UNEXPECTED';
 
 /** @publicApi */

@@ -12,9 +12,11 @@ import { HttpAdapterHost, Reflector } from '@nestjs/core';
 import { COGNITO_CONFIG } from '../cognito.constants.js';
 import type { CognitoConfig } from '../config/cognito-config.js';
 import { CognitoError } from '../errors/cognito.error.js';
+import { CrossSiteRequestError } from '../errors/cross-site-request.error.js';
 import { JwksNoMatchingKeyError, JwksUnavailableError } from '../errors/jwks.error.js';
 import { JwtVerificationError } from '../errors/jwt-verification.error.js';
 import { TokenEndpointError } from '../errors/token-endpoint.error.js';
+import { crossSiteRefusal, isSafeMethod } from '../http/cross-site.util.js';
 import { CognitoSessionService } from '../session/cognito-session.service.js';
 import type { CognitoAccessTokenClaims, CognitoIdTokenClaims, CognitoTokenUse } from '../tokens/cognito-claims.interface.js';
 import { JwksVerifierService } from '../tokens/jwks-verifier.service.js';
@@ -40,10 +42,11 @@ interface RouteRules {
 /**
  * Protects routes with Cognito tokens, deny by default: use it per route, per controller,
  * or globally (`{ provide: APP_GUARD, useClass: CognitoAuthGuard }`). Tokens come from the
- * `Authorization: Bearer` header, then the session cookies (`tokenSources`). Missing or invalid
- * token: 401 with `WWW-Authenticate: Bearer error="invalid_token"`; missing group: 403; missing
- * scope: 403 with `error="insufficient_scope"`; keys or Cognito unreachable: 503. WebSocket,
- * microservice and unknown contexts are denied.
+ * `Authorization: Bearer` header, then the session cookies (`tokenSources`). No token: 401 with
+ * `WWW-Authenticate: Bearer` (RFC 6750 §3.1: no error code); an invalid token: 401 with
+ * `error="invalid_token"`; missing group: 403; missing scope: 403 with `error="insufficient_scope"`;
+ * a cross-site unsafe request on the session cookie: 403 (`csrfProtection`); keys or Cognito
+ * unreachable: 503. WebSocket, microservice and unknown contexts are denied.
  *
  * @publicApi
  */
@@ -87,7 +90,11 @@ export class CognitoAuthGuard implements CanActivate {
   private decide(auth: CognitoRequestAuth | undefined, { isPublic, groups, scopes }: RouteRules, objects: { request: unknown; response: unknown }): boolean {
     if (auth !== undefined) (objects.request as { cognito?: CognitoRequestAuth }).cognito = auth;
     if (isPublic) return true;
-    if (auth === undefined) throw this.unauthorized(objects.response, 'No bearer token or session');
+    if (auth === undefined) {
+      // RFC 6750 §3.1: a request without credentials gets the challenge, but no error code.
+      this.setHeader(objects.response, 'WWW-Authenticate', 'Bearer');
+      throw new UnauthorizedException('No bearer token or session');
+    }
 
     if (groups !== undefined && !satisfies(groups, auth.claims['cognito:groups'])) {
       throw new ForbiddenException('Not a member of a required Cognito group');
@@ -141,6 +148,7 @@ export class CognitoAuthGuard implements CanActivate {
         if (token === undefined) throw new JwtVerificationError('ERR_JWT_MALFORMED', 'The Authorization header is not "Bearer <token>"');
         return { claims: await this.verifier.verify(token, { tokenUse }), tokenUse, source };
       }
+      this.refuseCrossSite(request);
       const state = await this.session.resume(request, response);
       if (state.status !== 'active') continue;
       const claims = tokenUse === 'access' ? state.accessToken : state.idToken;
@@ -150,7 +158,20 @@ export class CognitoAuthGuard implements CanActivate {
     return undefined;
   }
 
+  /**
+   * The session cookie is an ambient credential: the browser sends it with requests that other
+   * sites' pages start. An unsafe request must come from the app's own pages before the cookie
+   * counts (checked before the session is opened, so a cross-site request cannot even make it
+   * refresh). On a public route the refusal means "no claims", as for any invalid credential.
+   */
+  private refuseCrossSite(request: unknown): void {
+    if (!this.config.csrfProtection || isSafeMethod((request as { method?: unknown }).method)) return;
+    const refusal = crossSiteRefusal(request, this.config);
+    if (refusal !== undefined && this.session.hasSessionCookies(request)) throw new CrossSiteRequestError(refusal);
+  }
+
   private toHttpException(error: unknown, response: unknown): HttpException {
+    if (error instanceof CrossSiteRequestError) return new ForbiddenException(error.message);
     if (error instanceof JwtVerificationError || error instanceof JwksNoMatchingKeyError) {
       return this.unauthorized(response, error.message);
     }

@@ -48,3 +48,33 @@ export function singleQueryValue(query: unknown, name: string): string | undefin
   const value = (query as Record<string, unknown> | undefined)?.[name];
   return typeof value === 'string' ? value : undefined;
 }
+
+interface HeaderHolder {
+  getHeader(name: string): unknown;
+  removeHeader(name: string): void;
+  header?(name: string, value: string[]): unknown;
+  setHeader?(name: string, value: string[]): unknown;
+}
+
+/**
+ * Takes back `Set-Cookie` headers queued on a response that has not been sent, on Express
+ * (a Node response) and Fastify (a reply, whose adapter also copies them to the raw response).
+ */
+export function withdrawSetCookies(response: unknown, remove: (line: string) => boolean): void {
+  const holders = [response, (response as { raw?: unknown } | undefined)?.raw].filter(isHeaderHolder);
+  for (const holder of holders) {
+    const current = holder.getHeader('set-cookie');
+    if (current === undefined) continue;
+    const lines = [current].flat().map(String);
+    const kept = lines.filter((line) => !remove(line));
+    if (kept.length === lines.length) continue;
+    holder.removeHeader('set-cookie');
+    if (kept.length === 0) continue;
+    if (typeof holder.header === 'function') holder.header('set-cookie', kept);
+    else holder.setHeader?.('set-cookie', kept);
+  }
+}
+
+function isHeaderHolder(value: unknown): value is HeaderHolder {
+  return typeof (value as HeaderHolder | undefined)?.getHeader === 'function' && typeof (value as HeaderHolder).removeHeader === 'function';
+}

@@ -13,7 +13,7 @@ import { TokenExchangeService } from '../tokens/token-exchange.service.js';
 import type { CognitoCallbackContext, CognitoCallbackHandler, CognitoCallbackOutcome } from './cognito-callback-handler.interface.js';
 import { LoginStateService } from './login-state.service.js';
 import type { SetCookie } from '../http/cookies.util.js';
-import { isRedirectTarget, sanitizeReturnTo, withErrorReason } from './return-to.util.js';
+import { resolveRedirectTarget, sanitizeReturnTo, withErrorReason } from './return-to.util.js';
 
 /** Query parameters the login route forwards to /oauth2/authorize, with what each may hold. */
 const PASS_THROUGH: Record<string, RegExp> = {
@@ -29,6 +29,8 @@ export interface FlowStep {
   cookies: SetCookie[];
   /** undefined when the application's handler already answered the request. */
   redirectTo: string | undefined;
+  /** The callback ended in an error: nothing the handler did may sign the user in. */
+  failed?: boolean;
 }
 
 /** The parameters of /auth/login that were refused. @internal */
@@ -108,14 +110,14 @@ export class LoginFlowService implements OnApplicationBootstrap {
         throw new CallbackHandlerError(cause);
       }
       if (isAnswered()) return { cookies: clear, redirectTo: undefined };
-      if (outcome?.redirectTo !== undefined && !isRedirectTarget(outcome.redirectTo)) {
-        throw new CallbackHandlerError(new TypeError('onSuccess returned a redirectTo that is not a path or an http(s) URL'));
-      }
-      return { cookies: clear, redirectTo: outcome?.redirectTo ?? login!.returnTo ?? this.config.successRedirect };
+      if (outcome?.redirectTo === undefined) return { cookies: clear, redirectTo: login!.returnTo ?? this.config.successRedirect };
+      const target = resolveRedirectTarget(outcome.redirectTo, this.config.appOrigin);
+      if (target === undefined) throw new CallbackHandlerError(new TypeError('onSuccess returned a redirectTo that is not a path or an http(s) URL'));
+      return { cookies: clear, redirectTo: target };
     } catch (caught) {
       const error = caught instanceof CognitoError ? caught : new UnexpectedLoginError(caught);
       this.logFailure(error);
-      return { cookies: clear, redirectTo: await this.errorDestination(error, ctx, isAnswered) };
+      return { cookies: clear, redirectTo: await this.errorDestination(error, ctx, isAnswered), failed: true };
     }
   }
 
@@ -125,7 +127,7 @@ export class LoginFlowService implements OnApplicationBootstrap {
     try {
       const outcome = await this.handler.onError(error, ctx);
       if (isAnswered()) return undefined;
-      return isRedirectTarget(outcome?.redirectTo) ? outcome.redirectTo : fallback;
+      return resolveRedirectTarget(outcome?.redirectTo, this.config.appOrigin) ?? fallback;
     } catch (hookError) {
       this.logger.error(`The callback handler's onError threw (${nameOf(hookError)}); using the error redirect`);
       return isAnswered() ? undefined : fallback;
@@ -133,9 +135,10 @@ export class LoginFlowService implements OnApplicationBootstrap {
   }
 
   private logFailure(error: CognitoError): void {
-    // Our messages never contain tokens, codes or secrets; a cause is the app's own
-    // handler error or a bug of ours (never an HTTP client error, which holds the request).
-    const cause = error.cause instanceof Error ? ` (cause: ${error.cause.name}: ${error.cause.message})` : '';
+    // Our messages never contain tokens, codes or secrets. A cause is the app's own handler
+    // error or a bug of ours: only its name and code are logged, since the app's message may
+    // hold anything (a token, a user's data).
+    const cause = error.cause === undefined ? '' : ` (cause: ${describeCause(error.cause)})`;
     const line = `Login failed: ${error.code}: ${error.message}${cause}`;
     if (error instanceof CallbackHandlerError || error instanceof UnexpectedLoginError) this.logger.error(line);
     else this.logger.warn(line);
@@ -146,6 +149,15 @@ function randomToken(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');
 }
 
+/** A class name is safe to log; anything else an error calls itself is not. */
 function nameOf(error: unknown): string {
-  return error instanceof Error ? error.name : typeof error;
+  if (!(error instanceof Error)) return typeof error;
+  return /^[\w$.-]{1,64}$/.test(error.name) ? error.name : 'Error';
+}
+
+/** An error's name and, when it has a short identifier-like one, its `code`: nothing the app wrote as text. */
+function describeCause(cause: unknown): string {
+  const code = (cause as { code?: unknown } | null)?.code;
+  const safeCode = (typeof code === 'string' && /^[\w.-]{1,64}$/.test(code)) || typeof code === 'number' ? ` [${String(code)}]` : '';
+  return `${nameOf(cause)}${safeCode}`;
 }

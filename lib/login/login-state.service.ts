@@ -18,6 +18,13 @@ export interface LoginState {
 
 /** More parallel logins than this (open tabs) drop the oldest, keeping the Cookie header small. */
 const MAX_PENDING_LOGINS = 4;
+/** One login cookie (`name=value`): browsers drop a cookie over 4,096 bytes without a word. */
+const MAX_LOGIN_COOKIE_BYTES = 3800;
+/**
+ * All pending login cookies together: with the session cookies they must stay well inside the
+ * 16 KiB that servers accept for all request headers, or every route of the app answers 431.
+ */
+const MAX_PENDING_LOGIN_BYTES = 8000;
 
 /**
  * Keeps a started login in its own short-lived sealed cookie, so no server-side store
@@ -38,12 +45,26 @@ export class LoginStateService {
     this.prefix = `${cookiePrefix(config)}${config.cookieNamePrefix}-login.`;
   }
 
-  /** Seals a new login; returns the cookies to set (the new one, plus removals of the oldest pending ones). */
+  /**
+   * Seals a new login; returns the cookies to set: the new one, plus removals of the oldest
+   * pending ones when there are too many or they would grow too large together. A `returnTo`
+   * too long for the cookie (percent-encoding can triple it) is dropped, never fatal.
+   */
   async save(request: unknown, login: LoginState): Promise<SetCookie[]> {
-    const sealed = await this.sealer.seal('login-state', login, this.config.loginTimeoutSeconds);
-    const pending = this.pendingCookieNames(request);
-    const stale = pending.slice(0, Math.max(0, pending.length - (MAX_PENDING_LOGINS - 1)));
-    return [this.cookie(this.cookieName(login.state), sealed), ...stale.map((name) => this.cookie(name, ''))];
+    const name = this.cookieName(login.state);
+    let sealed = await this.sealer.seal('login-state', login, this.config.loginTimeoutSeconds);
+    if (byteLength(name, sealed) > MAX_LOGIN_COOKIE_BYTES && login.returnTo !== undefined) {
+      sealed = await this.sealer.seal('login-state', { ...login, returnTo: undefined }, this.config.loginTimeoutSeconds);
+    }
+    const pending = this.pendingCookies(request);
+    let total = byteLength(name, sealed) + pending.reduce((sum, [other, value]) => sum + byteLength(other, value), 0);
+    let dropped = 0;
+    // Oldest first: browsers send cookies of the same path in the order they were created.
+    while (dropped < pending.length && (pending.length - dropped >= MAX_PENDING_LOGINS || total > MAX_PENDING_LOGIN_BYTES)) {
+      total -= byteLength(...pending[dropped]);
+      dropped++;
+    }
+    return [this.cookie(name, sealed), ...pending.slice(0, dropped).map(([other]) => this.cookie(other, ''))];
   }
 
   /**
@@ -57,7 +78,7 @@ export class LoginStateService {
     const name = this.cookieName(state);
     const sealed = readCookies(request).get(name);
     if (sealed === undefined) {
-      const others = this.pendingCookieNames(request).length > 0;
+      const others = this.pendingCookies(request).length > 0;
       return { error: new LoginFlowError(others ? 'ERR_STATE_MISMATCH' : 'ERR_LOGIN_COOKIE_MISSING'), clear: [] };
     }
     const clear = [this.cookie(name, '')];
@@ -69,8 +90,8 @@ export class LoginStateService {
     return { login, clear };
   }
 
-  private pendingCookieNames(request: unknown): string[] {
-    return [...readCookies(request).keys()].filter((name) => name.startsWith(this.prefix));
+  private pendingCookies(request: unknown): [name: string, value: string][] {
+    return [...readCookies(request)].filter(([name]) => name.startsWith(this.prefix));
   }
 
   private cookieName(state: string): string {
@@ -80,6 +101,11 @@ export class LoginStateService {
   private cookie(name: string, value: string): SetCookie {
     return serializeCookie(name, value, { maxAgeSeconds: value === '' ? 0 : this.config.loginTimeoutSeconds, secure: this.config.secureCookies });
   }
+}
+
+/** What a cookie weighs in the Cookie header (`name=value`). */
+function byteLength(name: string, value: string): number {
+  return Buffer.byteLength(name) + 1 + Buffer.byteLength(value);
 }
 
 function asLoginState(value: unknown): LoginState | undefined {

@@ -5,7 +5,7 @@ import type { CognitoConfig } from '../config/cognito-config.js';
 import { CognitoError } from '../errors/cognito.error.js';
 import { JwtVerificationError } from '../errors/jwt-verification.error.js';
 import { TokenEndpointError } from '../errors/token-endpoint.error.js';
-import type { SetCookie } from '../http/cookies.util.js';
+import { withdrawSetCookies, type SetCookie } from '../http/cookies.util.js';
 import type { CognitoTokenSet } from '../tokens/cognito-claims.interface.js';
 import { JwksVerifierService } from '../tokens/jwks-verifier.service.js';
 import { TokenExchangeService } from '../tokens/token-exchange.service.js';
@@ -31,6 +31,8 @@ import { SessionStore, type StoredSession } from './session-store.js';
 @Injectable()
 export class CognitoSessionService {
   private readonly logger = new Logger('CognitoModule');
+  /** Responses on which `establish()` queued session cookies, so a failed login can take them back. */
+  private readonly establishedOn = new WeakSet<object>();
 
   constructor(
     @Inject(COGNITO_CONFIG) private readonly config: CognitoConfig,
@@ -44,6 +46,22 @@ export class CognitoSessionService {
   /** Stores a token set (from the callback's `result.tokens`) in the session cookies. */
   async establish(response: unknown, tokens: CognitoTokenSet): Promise<void> {
     this.setCookies(response, await this.cookiesFor({ at: tokens.accessToken, rt: tokens.refreshToken, it: tokens.idToken || undefined }));
+    if (typeof response === 'object' && response !== null) this.establishedOn.add(response);
+  }
+
+  /**
+   * Undoes `establish()` on a response that ends in an error (the callback handler threw after
+   * establishing the session): the queued session cookies are taken back and cleared in the
+   * same response, so a failed login never leaves the user signed in. Does nothing when no
+   * session was established on this response (a junk callback must not sign anyone out).
+   *
+   * @internal used by the callback controller
+   */
+  withdraw(response: unknown): void {
+    if (typeof response !== 'object' || response === null || !this.establishedOn.has(response)) return;
+    this.establishedOn.delete(response);
+    withdrawSetCookies(response, (line) => this.store.isSessionCookie(line));
+    this.clear(response);
   }
 
   /**
@@ -86,6 +104,11 @@ export class CognitoSessionService {
     // (a JWKS outage), so a rotated refresh token is never lost.
     this.setCookies(response, await this.cookiesFor(renewed));
     return this.activeState(renewed, true);
+  }
+
+  /** Whether the request carries this module's session cookies (opened or not). */
+  hasSessionCookies(request: unknown): boolean {
+    return this.store.isPresent(request);
   }
 
   /** Clears the session cookies (no call to Cognito). */

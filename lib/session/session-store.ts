@@ -63,6 +63,17 @@ export class SessionStore {
     ];
   }
 
+  /** Whether the request carries any of this store's cookies. */
+  isPresent(request: unknown): boolean {
+    for (const name of readCookies(request).keys()) if (name.startsWith(this.prefix)) return true;
+    return false;
+  }
+
+  /** Whether a `Set-Cookie` line is one of this store's cookies. */
+  isSessionCookie(setCookie: string): boolean {
+    return setCookie.startsWith(this.prefix);
+  }
+
   clear(): SetCookie[] {
     return Array.from({ length: MAX_CHUNKS }, (_, index) => this.cookie(index, ''));
   }

@@ -1,41 +1,47 @@
-/** Claims found in both Cognito token types. Only `iss`, `sub`, `exp`, `iat`, `token_use` are guaranteed. @publicApi */
+/**
+ * Claims found in both Cognito token types. Only `iss`, `sub`, `exp`, `iat`, `token_use` are guaranteed.
+ * Verified claims are deeply frozen: one request cannot change what another sees (they may be
+ * shared through the verified-token cache). Copy them to change them.
+ *
+ * @publicApi
+ */
 export interface CognitoBaseClaims {
-  iss: string;
-  sub: string;
-  exp: number;
-  iat: number;
-  token_use: 'id' | 'access';
-  auth_time?: number;
-  jti?: string;
-  origin_jti?: string;
-  event_id?: string;
+  readonly iss: string;
+  readonly sub: string;
+  readonly exp: number;
+  readonly iat: number;
+  readonly token_use: 'id' | 'access';
+  readonly auth_time?: number;
+  readonly jti?: string;
+  readonly origin_jti?: string;
+  readonly event_id?: string;
   /** Present only when the user belongs to at least one group. */
-  'cognito:groups'?: string[];
-  [claim: string]: unknown;
+  readonly 'cognito:groups'?: readonly string[];
+  readonly [claim: string]: unknown;
 }
 
 /** Verified ID-token claims. Custom attributes arrive as strings under `custom:<name>`. @publicApi */
 export interface CognitoIdTokenClaims extends CognitoBaseClaims {
-  token_use: 'id';
-  aud: string;
-  'cognito:username'?: string;
-  email?: string;
-  email_verified?: boolean;
-  phone_number?: string;
-  phone_number_verified?: boolean;
-  nonce?: string;
-  at_hash?: string;
-  identities?: unknown[];
+  readonly token_use: 'id';
+  readonly aud: string;
+  readonly 'cognito:username'?: string;
+  readonly email?: string;
+  readonly email_verified?: boolean;
+  readonly phone_number?: string;
+  readonly phone_number_verified?: boolean;
+  readonly nonce?: string;
+  readonly at_hash?: string;
+  readonly identities?: readonly unknown[];
 }
 
 /** Verified access-token claims. Cognito access tokens carry `client_id`, not `aud`. @publicApi */
 export interface CognitoAccessTokenClaims extends CognitoBaseClaims {
-  token_use: 'access';
-  client_id: string;
+  readonly token_use: 'access';
+  readonly client_id: string;
   /** Space-separated scopes. */
-  scope?: string;
-  username?: string;
-  version?: number;
+  readonly scope?: string;
+  readonly username?: string;
+  readonly version?: number;
 }
 
 /** Which token a check expects. @publicApi */

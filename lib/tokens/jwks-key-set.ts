@@ -84,7 +84,9 @@ export class JwksKeySet {
     }
 
     let entry = this.keys.get(kid);
-    if (entry === undefined && now - this.lastAttemptAt >= this.settings.cooldownSeconds * 1000) {
+    // An unknown kid refetches once per cooldown; misses while that fetch runs wait for it
+    // rather than fail (a rotation seen by many requests at once).
+    if (entry === undefined && (this.inflight !== undefined || now - this.lastAttemptAt >= this.settings.cooldownSeconds * 1000)) {
       await this.refresh();
       entry = this.keys.get(kid);
     }

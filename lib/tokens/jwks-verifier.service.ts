@@ -8,7 +8,7 @@ import { CognitoHttpClient } from '../http/cognito-http.client.js';
 import { sameString } from './constant-time.util.js';
 import { JwksKeySet } from './jwks-key-set.js';
 import { VerifiedTokenCache, type VerifiedToken } from './verified-token.cache.js';
-import { parseJwt } from './jwt.util.js';
+import { deepFreeze, parseJwt } from './jwt.util.js';
 
 /** @publicApi */
 export interface VerifyIdTokenOptions {
@@ -87,8 +87,8 @@ export class JwksVerifierService implements OnApplicationBootstrap {
     if (tokenUse !== 'id' && tokenUse !== 'access') throw new TypeError('verify(): tokenUse must be "id" or "access"');
     const now = Date.now();
     const known = this.verifiedBefore(token, now);
-    // A cached payload is shared: callers get their own copy. A fresh one is theirs already.
-    if (known !== undefined) return { ...this.checked(known.payload, known.issuer, now, tokenUse, nonce) };
+    // Cached payloads are shared between requests, and deeply frozen so none can change them.
+    if (known !== undefined) return this.checked(known.payload, known.issuer, now, tokenUse, nonce);
 
     const { header, payload, signingInput, signature } = parseJwt(token);
     const pool = this.trustedPoolFor(header, payload);
@@ -96,6 +96,8 @@ export class JwksVerifierService implements OnApplicationBootstrap {
     // The key is usually at hand: no promise is awaited then.
     const key = pool.keys.peek(kid, now) ?? (await pool.keys.getKey(kid));
     if (!signatureMatches(signingInput, key, signature)) throw new JwtVerificationError('ERR_JWT_SIGNATURE_INVALID', 'The token signature is invalid');
+    // Frozen whether cached or not, so claims behave alike on every path (read-only, documented).
+    deepFreeze(payload);
     // Remembered before the claim checks, which run again on every use anyway.
     if (isNumericDate(payload.exp)) {
       this.verified.set(token, pool, payload, Math.min(payload.exp * 1000 + this.config.clockToleranceSeconds * 1000, now + 24 * 3600 * 1000));
@@ -112,7 +114,7 @@ export class JwksVerifierService implements OnApplicationBootstrap {
   verifyKnown(token: string, tokenUse: CognitoTokenUse): CognitoIdTokenClaims | CognitoAccessTokenClaims | undefined {
     const now = Date.now();
     const known = this.verifiedBefore(token, now);
-    return known === undefined ? undefined : { ...this.checked(known.payload, known.issuer, now, tokenUse, undefined) };
+    return known === undefined ? undefined : this.checked(known.payload, known.issuer, now, tokenUse, undefined);
   }
 
   /** A token verified before, while its pool's keys are still current (a removed key must not live on in the cache). */
@@ -134,13 +136,13 @@ export class JwksVerifierService implements OnApplicationBootstrap {
     return pool;
   }
 
-  private checked(payload: Record<string, unknown>, pool: TrustedPool, now: number, tokenUse: CognitoTokenUse, nonce: string | undefined): CognitoIdTokenClaims | CognitoAccessTokenClaims {
+  private checked(payload: Readonly<Record<string, unknown>>, pool: TrustedPool, now: number, tokenUse: CognitoTokenUse, nonce: string | undefined): CognitoIdTokenClaims | CognitoAccessTokenClaims {
     this.checkTimes(payload, now);
     this.checkClaims(payload, pool, tokenUse, nonce);
     return payload as unknown as CognitoIdTokenClaims | CognitoAccessTokenClaims;
   }
 
-  private checkTimes(payload: Record<string, unknown>, nowMs: number): void {
+  private checkTimes(payload: Readonly<Record<string, unknown>>, nowMs: number): void {
     const now = Math.floor(nowMs / 1000);
     const tolerance = this.config.clockToleranceSeconds;
     const { exp, nbf, iat } = payload;
@@ -154,18 +156,34 @@ export class JwksVerifierService implements OnApplicationBootstrap {
     if (iat > now + tolerance) throw claimError('iat', 'is in the future');
   }
 
-  private checkClaims(payload: Record<string, unknown>, pool: TrustedPool, tokenUse: CognitoTokenUse, nonce: string | undefined): void {
+  private checkClaims(payload: Readonly<Record<string, unknown>>, pool: TrustedPool, tokenUse: CognitoTokenUse, nonce: string | undefined): void {
     if (typeof payload.sub !== 'string' || payload.sub.length === 0) throw claimError('sub', 'is missing');
     if (payload.token_use !== tokenUse) throw claimError('token_use', `is not "${tokenUse}"`);
     if (tokenUse === 'id') {
-      const { aud } = payload;
-      const audienceOk = typeof aud === 'string' ? pool.clientIds.has(aud) : Array.isArray(aud) && aud.some((entry) => typeof entry === 'string' && pool.clientIds.has(entry));
-      if (!audienceOk) throw claimError('aud', 'is not this app client');
+      checkAudience(payload, pool.clientIds);
       if (nonce !== undefined && !sameString(payload.nonce, nonce)) throw claimError('nonce', 'does not match the login');
     } else if (typeof payload.client_id !== 'string' || !pool.clientIds.has(payload.client_id)) {
       throw claimError('client_id', 'is not this app client');
     }
   }
+}
+
+/**
+ * OIDC Core 3.1.3.7: the client must be in `aud`; when `aud` lists more than one audience,
+ * `azp` must be present and name that client.
+ */
+function checkAudience(payload: Readonly<Record<string, unknown>>, clientIds: ReadonlySet<string>): void {
+  const { aud, azp } = payload;
+  if (typeof aud === 'string') {
+    if (!clientIds.has(aud)) throw claimError('aud', 'is not this app client');
+    return;
+  }
+  if (!Array.isArray(aud) || aud.length === 0 || aud.some((entry) => typeof entry !== 'string')) throw claimError('aud', 'is not this app client');
+  const ours = aud.filter((entry: string) => clientIds.has(entry));
+  if (ours.length === 0) throw claimError('aud', 'is not this app client');
+  if (aud.length === 1) return;
+  if (azp === undefined) throw claimError('azp', 'is missing, though "aud" lists several audiences');
+  if (typeof azp !== 'string' || !ours.includes(azp)) throw claimError('azp', 'is not this app client');
 }
 
 function signatureMatches(signingInput: string, key: KeyObject, signature: Buffer): boolean {

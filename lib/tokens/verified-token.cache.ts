@@ -1,7 +1,8 @@
 /** @internal */
 export interface VerifiedToken<Issuer> {
   readonly token: string;
-  readonly payload: Record<string, unknown>;
+  /** Deeply frozen: every request that hits the entry gets this very object. */
+  readonly payload: Readonly<Record<string, unknown>>;
   /** Whoever signed it (the verifier's trusted pool): a hit needs no lookup by `iss`. */
   readonly issuer: Issuer;
   expiresAt: number;
@@ -12,8 +13,8 @@ export interface VerifiedToken<Issuer> {
 /**
  * Tokens whose signature, key and issuer were already verified, so a bearer token repeated
  * on many requests costs a lookup instead of an RSA verification. The time and audience
- * checks still run on every use; entries are shared, so callers copy the payload they hand
- * out. Entries end at the token's `exp`; the size is bounded (the oldest entry goes first);
+ * checks still run on every use; entries are shared, so payloads are deeply frozen before they
+ * are stored. Entries end at the token's `exp`; the size is bounded (the oldest entry goes first);
  * an issuer's entries are dropped when its keys change.
  *
  * Entries are keyed by a number computed from the signature's last characters, and a hit
@@ -53,7 +54,7 @@ export class VerifiedTokenCache<Issuer> {
     return entry;
   }
 
-  set(token: string, issuer: Issuer, payload: Record<string, unknown>, expiresAt: number): void {
+  set(token: string, issuer: Issuer, payload: Readonly<Record<string, unknown>>, expiresAt: number): void {
     if (this.maxEntries === 0) return;
     const key = keyOf(token);
     if (!this.seenOnce.has(key)) {
@@ -71,8 +72,7 @@ export class VerifiedTokenCache<Issuer> {
     if (evicted?.slot === slot) this.entries.delete(this.ring[slot]);
     this.ring[slot] = key;
     this.next = (slot + 1) % this.maxEntries;
-    // A copy: the caller keeps (and may change) the object it was given.
-    this.entries.set(key, { token, payload: { ...payload }, issuer, expiresAt, slot });
+    this.entries.set(key, { token, payload, issuer, expiresAt, slot });
   }
 
   forgetIssuer(issuer: Issuer): void {

@@ -134,10 +134,13 @@ export interface AppResponse {
   body: string;
 }
 
-export async function get(url: string, cookies: string[] = []): Promise<AppResponse> {
+/** A browser's own navigation within the app (a link on one of its pages). */
+export const SAME_ORIGIN = { 'sec-fetch-site': 'same-origin' } as const;
+
+export async function get(url: string, cookies: string[] = [], headers: Record<string, string> = {}, method = 'GET'): Promise<AppResponse> {
   const code = new URL(url).searchParams.get('code');
   if (code) witness.secrets.add(code);
-  const response = await fetch(url, { redirect: 'manual', headers: cookies.length ? { cookie: cookies.join('; ') } : {} });
+  const response = await fetch(url, { method, redirect: 'manual', headers: { ...headers, ...(cookies.length ? { cookie: cookies.join('; ') } : {}) } });
   for (const line of response.headers.getSetCookie()) {
     const value = line.split(';')[0].split('=').slice(1).join('=');
     if (value) witness.secrets.add(value);
