@@ -67,6 +67,18 @@ class ApiController {
     return { ok: true };
   }
 
+  /** A route that tries to grant its caller a group, as an attacker-controlled handler would. */
+  @Get('mutate')
+  mutate(@CognitoClaims() claims: Record<string, any>) {
+    const attempts = [
+      () => claims['cognito:groups'].push('admin'),
+      () => (claims['cognito:groups'][0] = 'admin'),
+      () => (claims['cognito:groups'] = ['admin', 'staff']),
+      () => Object.defineProperty(claims, 'scope', { value: 'orders/read orders/write' }),
+    ];
+    return { refused: attempts.map((attempt) => { try { attempt(); return false; } catch { return true; } }) };
+  }
+
   @TokenUse('id')
   @Get('id')
   idRoute(@CognitoClaims('email') email: string) {
@@ -177,6 +189,16 @@ for (const platform of PLATFORMS) {
         if (value) assert.ok(!JSON.stringify(response.body).includes(value) && !response.challenge!.includes(value));
       });
     }
+
+    it('keeps one request from changing the claims that later requests with the same token see', async () => {
+      const token = await cognito.mintAccessToken({ groups: ['staff'], scopes: ['openid'] });
+      for (let round = 0; round < 3; round++) {
+        const mutated = await call(`${url}/api/mutate`, { token });
+        assert.deepEqual(mutated.body, { refused: [true, true, true, true] });
+        assert.equal((await call(`${url}/api/all-groups`, { token })).status, 403, `round ${round}`);
+        assert.equal((await call(`${url}/api/any-scope`, { token })).status, 403, `round ${round}`);
+      }
+    });
 
     it('answers a repeated bearer token (then verified before) alike, whatever the case of the scheme', async () => {
       const token = await cognito.mintAccessToken({ username: 'dave', sub: 'sub-dave' });

@@ -5,8 +5,19 @@ import { Injectable, Module, type INestApplication } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { GraphQLModule, Query, Resolver } from '@nestjs/graphql';
-import { CognitoAuthGuard, CognitoClaims, CognitoModule, Public, RequireGroups, type CognitoCallbackHandler } from '../lib/index.js';
+import {
+  CognitoAuthGuard,
+  CognitoClaims,
+  CognitoModule,
+  CognitoSessionService,
+  Public,
+  RequireGroups,
+  type CognitoCallbackContext,
+  type CognitoCallbackHandler,
+  type CognitoLoginResult,
+} from '../lib/index.js';
 import { LocalCognito } from '../lib/testing/index.js';
+import { cookiePairs, get } from './support/app.js';
 import { COOKIE_SECRET } from './support/module.js';
 
 const REDIRECT_URI = 'http://127.0.0.1:3000/auth/callback';
@@ -32,9 +43,14 @@ class ProfileResolver {
 }
 
 @Injectable()
-class NoopHandler implements CognitoCallbackHandler {
-  onSuccess(): void {}
+class SessionHandler implements CognitoCallbackHandler {
+  constructor(private readonly session: CognitoSessionService) {}
+  async onSuccess(result: CognitoLoginResult, ctx: CognitoCallbackContext) {
+    await this.session.establish(ctx.response, result.tokens);
+  }
 }
+
+const ALICE = { username: 'alice', password: 'correct horse battery', email: 'alice@example.com' };
 
 describe('CognitoAuthGuard in a GraphQL resolver (Apollo on Express)', () => {
   let cognito: LocalCognito;
@@ -42,10 +58,10 @@ describe('CognitoAuthGuard in a GraphQL resolver (Apollo on Express)', () => {
   let url: string;
 
   before(async () => {
-    cognito = await LocalCognito.start({ users: [], clients: [{ clientId: 'webapp', redirectUris: [REDIRECT_URI] }] });
+    cognito = await LocalCognito.start({ users: [ALICE], clients: [{ clientId: 'webapp', redirectUris: [REDIRECT_URI] }] });
     @Module({
       imports: [
-        CognitoModule.forRoot({ ...cognito.moduleOptions('webapp'), redirectUri: REDIRECT_URI, cookieSecret: COOKIE_SECRET, callbackHandler: NoopHandler }),
+        CognitoModule.forRoot({ ...cognito.moduleOptions('webapp'), redirectUri: REDIRECT_URI, cookieSecret: COOKIE_SECRET, callbackHandler: SessionHandler }),
         GraphQLModule.forRoot<ApolloDriverConfig>({
           driver: ApolloDriver,
           typeDefs: 'type Query { me: String, adminOnly: String, open: String }',
@@ -64,10 +80,10 @@ describe('CognitoAuthGuard in a GraphQL resolver (Apollo on Express)', () => {
     await cognito?.stop();
   });
 
-  async function query(text: string, token?: string) {
+  async function query(text: string, token?: string, headers: Record<string, string> = {}) {
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      headers: { 'content-type': 'application/json', ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: JSON.stringify({ query: text }),
     });
     return (await response.json()) as { data?: Record<string, unknown>; errors?: { message: string; extensions?: { code?: string } }[] };
@@ -94,5 +110,22 @@ describe('CognitoAuthGuard in a GraphQL resolver (Apollo on Express)', () => {
   it('opens a @Public resolver, with claims only for a valid token', async () => {
     assert.deepEqual((await query('{ open }')).data, { open: 'anonymous' });
     assert.deepEqual((await query('{ open }', await cognito.mintAccessToken({ username: 'erin' }))).data, { open: 'erin' });
+  });
+
+  it('applies the CSRF rule to GraphQL over HTTP with the session cookie', async () => {
+    const base = url.replace(/\/graphql$/, '');
+    const started = await get(`${base}/auth/login`);
+    const redirect = await cognito.signIn(started.location!, ALICE);
+    const finished = await get(`${base}${redirect.pathname}${redirect.search}`, cookiePairs(started.setCookies));
+    const cookie = cookiePairs(finished.setCookies).join('; ');
+
+    const crossSite = await query('{ me }', undefined, { cookie, 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' });
+    assert.equal(crossSite.data?.me ?? null, null);
+    assert.match(crossSite.errors?.[0].message ?? '', /^Cross-site request refused/);
+    assert.equal(crossSite.errors?.[0].extensions?.code, 'FORBIDDEN');
+
+    assert.deepEqual((await query('{ me }', undefined, { cookie, 'sec-fetch-site': 'same-origin' })).data, { me: 'alice' });
+    // A public resolver answers a cross-site request as for a visitor.
+    assert.deepEqual((await query('{ open }', undefined, { cookie, 'sec-fetch-site': 'cross-site' })).data, { open: 'anonymous' });
   });
 });
