@@ -59,8 +59,10 @@ describe('the published package', () => {
     it(`installs into a ${expected.format === 'esm' ? 'NestJS 12 ESM' : 'NestJS 11 CommonJS'} app, which builds, boots and completes a login against the local Cognito`, async () => {
       const dir = join(appsDir, app);
       assert.ok(existsSync(join(dir, 'node_modules/.package-lock.json')), `test/packaging/${app} is not installed: run bash test/packaging/install-apps.sh (npm test does)`);
-      // The app's own dependencies come from its lockfile; only this package's tarball is added, offline.
-      await sh('npm', ['install', tarball, '--offline', '--no-save', '--no-audit', '--no-fund'], dir);
+      // The app's own dependencies come from its lockfile; only this package's tarball is added.
+      // Not --offline: resolving the tarball's peers needs the packuments, which a fresh machine's
+      // npm cache does not hold (npm ci installs from tarballs alone).
+      await sh('npm', ['install', tarball, '--prefer-offline', '--no-save', '--no-audit', '--no-fund'], dir);
       const nest = await import(join(dir, 'node_modules/@nestjs/core/package.json'), { with: { type: 'json' } });
       assert.ok(nest.default.version.startsWith(expected.nest), `NestJS ${nest.default.version}`);
       mkdirSync(join(dir, 'src'), { recursive: true });
