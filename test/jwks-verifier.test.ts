@@ -218,6 +218,33 @@ describe('JwksVerifierService key set fetching', () => {
     }
   });
 
+  it('sends a JWKS GET again once when the connection drops (a keep-alive race), and only once', async () => {
+    const key = makeKey('k1');
+    for (const [drops, accepted] of [[1, true], [2, false]] as const) {
+      let dropped = 0;
+      const server = await startServer((_req, res) => {
+        if (dropped < drops) {
+          dropped++;
+          res.socket?.destroy();
+          return;
+        }
+        json(res, 200, { keys: [key.jwk] });
+      });
+      try {
+        const issuer = `${server.url}/eu-west-2_TestPool1`;
+        const verifier = (await compileCognito({ issuer })).get(JwksVerifierService);
+        const outcome = await verifier.verifyAccessToken(await mint(key, issuer, 'access')).then(
+          () => 'accepted',
+          (error: CognitoError) => error.code,
+        );
+        assert.equal(outcome, accepted ? 'accepted' : 'ERR_JWKS_UNAVAILABLE');
+        assert.equal(server.requests.length, 2, 'one retry at most');
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
   const unusable: { name: string; respond: Parameters<typeof startServer>[0] }[] = [
     { name: 'HTTP 500', respond: (_req, res) => json(res, 500, { message: 'boom' }) },
     { name: 'a body that is not JSON', respond: (_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>') },

@@ -156,6 +156,24 @@ for (const platform of PLATFORMS) {
       assert.equal(testApp.recorder.successes.length, 0);
     });
 
+    for (const [sent, reason] of [
+      ['login_required', 'login_required'],
+      ['invalid_scope', 'invalid_scope'],
+      ['server_error', 'server_error'],
+      ['made_up_error', 'unknown_error'],
+      ['<script>alert(1)</script>', 'unknown_error'],
+    ]) {
+      it(`maps Cognito's error=${sent} to the reason ${reason}`, async () => {
+        const { authorizeUrl, cookies } = await startLogin(testApp);
+        const state = authorizeUrl.searchParams.get('state')!;
+        const response = await get(`${testApp.url}/auth/callback?error=${encodeURIComponent(sent)}&error_description=${encodeURIComponent('<b>x</b>')}&state=${state}`, cookies);
+        assert.equal(response.location, `/login-error?error=${reason}`);
+        const [error] = testApp.recorder.errors as AuthorizationResponseError[];
+        assert.ok(error instanceof AuthorizationResponseError);
+        assert.equal(error.oauthError, reason);
+      });
+    }
+
     it("uses onError's redirectTo", async () => {
       testApp.recorder.behaviour.onError = () => ({ redirectTo: '/sorry' });
       const response = await get(`${testApp.url}/auth/callback?code=x&state=y`);
@@ -298,6 +316,16 @@ for (const platform of PLATFORMS) {
           const { response } = await fullLogin(app);
           assert.equal(response.location, '/welcome');
           assert.equal(app.recorder.successes[0].idToken.aud, 'publicapp');
+        } finally {
+          await app.close();
+        }
+      });
+
+      it('keeps a started login for loginTimeoutSeconds (the login cookie says so)', async () => {
+        const app = await startApp(platform, options({ loginTimeoutSeconds: 45 }));
+        try {
+          const response = await get(`${app.url}/auth/login`);
+          assert.match(response.setCookies.join('\n'), /^cognito-login\.[\w-]{16}=[^;]+; .*Max-Age=45(;|$)/m);
         } finally {
           await app.close();
         }

@@ -77,6 +77,14 @@ describe('TokenExchangeService.exchangeCode', () => {
       code: 'ERR_TOKEN_ENDPOINT_TIMEOUT',
       reason: 'cognito_unavailable',
     },
+    {
+      name: 'a 200 JSON body over the 256 KiB response cap',
+      respond: (_q, r) => json(r, 200, { ...GOOD_RESPONSE, padding: 'x'.repeat(300 * 1024) }),
+      code: 'ERR_TOKEN_RESPONSE_INVALID',
+      reason: 'token_exchange_failed',
+    },
+    // A POST is never sent twice (an authorization code works once): a dropped connection fails.
+    { name: 'a connection dropped before any answer (not retried)', respond: (_q, r) => void r.socket?.destroy(), code: 'ERR_TOKEN_ENDPOINT_UNREACHABLE', reason: 'cognito_unavailable' },
     { name: 'nothing listening', respond: () => undefined, tokenUrl: async () => `http://127.0.0.1:${await closedPort()}/oauth2/token`, code: 'ERR_TOKEN_ENDPOINT_UNREACHABLE', reason: 'cognito_unavailable' },
   ];
 
@@ -85,6 +93,7 @@ describe('TokenExchangeService.exchangeCode', () => {
       respond = failure.respond;
       const overrides = failure.tokenUrl ? { tokenUrl: await failure.tokenUrl() } : {};
       const started = Date.now();
+      const sent = server.requests.length;
       const error = await (await service(overrides)).exchangeCode({ code: 'secret-code-123' }).catch((caught: unknown) => caught);
       assert.ok(error instanceof TokenEndpointError, String(error));
       assert.equal(error.code, failure.code);
@@ -93,6 +102,7 @@ describe('TokenExchangeService.exchangeCode', () => {
       assert.equal(error.reason, failure.reason);
       assert.ok(Date.now() - started < 5000, 'the timeout bounds the call');
       for (const secret of ['secret-code-123', 'sec ret', 'sec+ret']) assert.ok(!error.message.includes(secret) && !String(error.cause ?? '').includes(secret));
+      if (failure.name.includes('not retried')) assert.equal(server.requests.length - sent, 1, 'the code was sent once');
     });
   }
 });
