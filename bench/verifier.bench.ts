@@ -228,7 +228,7 @@ async function main(): Promise<void> {
     clientId: CLIENT,
     domain: 'https://bench.auth.eu-west-2.amazoncognito.com',
     redirectUri: 'https://app.example.com/auth/callback',
-    cookieSecret: 'YmVuY2gtY29va2llLXNlY3JldC10aGF0LWlzLWxvbmctZW5vdWdoLTEyMzQ1Njc4OTA',
+    cookieSecret: '2w4N_kUc43c5oTiyEW9Ir7B0hfDG1rVMmhEkKEOiJ5Y',
     jwksUri,
     tokenSources: ['header'] as const,
   } satisfies Omit<CognitoModuleOptions, 'callbackHandler'>;

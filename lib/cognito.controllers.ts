@@ -78,7 +78,6 @@ export function createCognitoControllers(): { controllers: Type[]; applyPaths(co
   class CognitoCallbackController {
     constructor(
       private readonly flow: LoginFlowService,
-      private readonly session: CognitoSessionService,
       private readonly adapterHost: HttpAdapterHost,
       @Inject(COGNITO_ROUTES) _routes: unknown,
     ) {}
@@ -88,8 +87,6 @@ export function createCognitoControllers(): { controllers: Type[]; applyPaths(co
       const adapter = this.adapterHost.httpAdapter;
       const step = await this.flow.finish({ request, response }, query, () => adapter.isHeadersSent(response));
       if (adapter.isHeadersSent(response)) return;
-      // A login that failed after the handler established a session must not sign the user in.
-      if (step.failed) this.session.withdraw(response);
       send(this.adapterHost, response, step);
     }
   }

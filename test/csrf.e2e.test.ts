@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Controller, Delete, Get, Injectable, Module, Patch, Post, Put, type INestApplication } from '@nestjs/common';
+import { All, Controller, Delete, Get, Injectable, Module, Patch, Post, Put, type INestApplication } from '@nestjs/common';
+import { request as httpRequest } from 'node:http';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -50,6 +51,10 @@ class ActionsController {
   }
   @Delete('thing')
   remove(@CognitoClaims('sub') sub: string) {
+    return { sub };
+  }
+  @All('any')
+  any(@CognitoClaims('sub') sub: string) {
     return { sub };
   }
   @Public()
@@ -169,6 +174,23 @@ for (const platform of PLATFORMS) {
         assert.equal((await send(`${url}/api/thing`, method, { ...session, ...SAME_ORIGIN })).status, 200);
       });
     }
+
+    it('applies the rule to every method but GET, HEAD and OPTIONS (TRACE, PROPFIND, … included)', async () => {
+      // fetch() refuses TRACE, so a raw request.
+      const raw = (method: string, headers: Record<string, string>) =>
+        new Promise<number>((resolve, reject) => {
+          const req = httpRequest(`${url}/api/any`, { method, headers }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          });
+          req.on('error', reject);
+          req.end();
+        });
+      for (const method of ['TRACE', 'PROPFIND', 'LOCK']) {
+        assert.equal(await raw(method, { ...session, ...CROSS_SITE }), 403, method);
+      }
+      assert.equal(await raw('TRACE', { ...session, ...SAME_ORIGIN }), 200);
+    });
 
     it('leaves safe methods alone: a cross-site GET with the cookie is answered', async () => {
       const response = await send(`${url}/api/thing`, 'GET', { ...session, ...CROSS_SITE });

@@ -170,13 +170,22 @@ for (const platform of PLATFORMS) {
       }
     });
 
+    it('treats another Authorization scheme as no credentials: a bare challenge (RFC 6750 §3.1)', async () => {
+      for (const header of ['Basic YWxpY2U6cHc=', 'Digest username="alice"', 'Bearerx abc']) {
+        const response = await call(`${url}/api/profile`, { token: header });
+        assert.equal(response.status, 401, header);
+        assert.equal(response.challenge, 'Bearer', header);
+      }
+    });
+
     const unauthorized: { name: string; token: () => Promise<string | undefined> | string | undefined; description: string; path?: string }[] = [
       { name: 'an expired token', token: () => cognito.mintAccessToken({ expiresInSeconds: -120 }), description: 'The token has expired' },
       { name: 'a token for another app client', token: () => cognito.mintAccessToken({ clientId: 'other-client' }), description: "The token's 'client_id' claim is not this app client" },
       { name: 'a token from another user pool', token: () => cognito.mintAccessToken({ issuer: 'https://cognito-idp.eu-west-2.amazonaws.com/eu-west-2_Other' }), description: "The token's 'iss' claim does not match the user pool" },
       { name: 'an ID token on an access-token route', token: () => cognito.mintIdToken(), description: "The token's 'token_use' claim is not 'access'" },
       { name: 'an access token on an ID-token route', path: '/api/id', token: () => cognito.mintAccessToken(), description: "The token's 'token_use' claim is not 'id'" },
-      { name: 'a Basic Authorization header', token: () => 'Basic YWxpY2U6cHc=', description: "The Authorization header is not 'Bearer <token>'" },
+      { name: 'a Bearer scheme without a token', token: () => 'Bearer ', description: "The Authorization header is not 'Bearer <token>'" },
+      { name: 'a Bearer scheme with two tokens', token: () => 'Bearer a.b.c d.e.f', description: "The Authorization header is not 'Bearer <token>'" },
       { name: 'garbage', token: () => 'not-a-jwt', description: 'Malformed token: a JWT has three dot-separated parts' },
     ];
     for (const { name, token, description, path = '/api/profile' } of unauthorized) {
@@ -186,7 +195,7 @@ for (const platform of PLATFORMS) {
         assert.equal(response.status, 401);
         assert.equal(response.challenge, `Bearer error="invalid_token", error_description="${description}"`);
         assert.equal(response.body.message, description);
-        if (value) assert.ok(!JSON.stringify(response.body).includes(value) && !response.challenge!.includes(value));
+        if (value && !value.startsWith('Bearer')) assert.ok(!JSON.stringify(response.body).includes(value) && !response.challenge!.includes(value));
       });
     }
 
@@ -295,6 +304,12 @@ for (const platform of PLATFORMS) {
       it('prefers the Authorization header over the cookie', async () => {
         const response = await call(`${url}/api/profile`, { token: await cognito.mintAccessToken({ username: 'bob' }), cookies: session });
         assert.equal(response.body.username, 'bob');
+      });
+
+      it('uses the session cookie behind another Authorization scheme (HTTP Basic in front of a staging site)', async () => {
+        const response = await call(`${url}/api/profile`, { token: 'Basic c3RhZ2luZzpwYXNz', cookies: session });
+        assert.equal(response.status, 200);
+        assert.equal(response.body.username, 'alice');
       });
 
       it('does not fall back to the cookie when the header is invalid', async () => {

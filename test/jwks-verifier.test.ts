@@ -38,6 +38,7 @@ describe('JwksVerifierService', () => {
   for (const [what, claims] of [
     ['a one-entry aud list without azp', { aud: [CLIENT_ID] }],
     ['an aud list with azp naming this client', { aud: ['another-client', CLIENT_ID], azp: CLIENT_ID }],
+    ['a single aud and azp both naming this client', { aud: CLIENT_ID, azp: CLIENT_ID }],
   ] as const) {
     it(`accepts an ID token with ${what}`, async () => {
       const verified = await verifier.verifyIdToken(await mint(key, jwks.issuer, 'id', { ...claims }));
@@ -72,6 +73,8 @@ describe('JwksVerifierService', () => {
     { name: 'an aud list whose azp is another client', token: () => mint(key, jwks.issuer, 'id', { aud: [CLIENT_ID, 'another-client'], azp: 'another-client' }), code: 'ERR_JWT_CLAIM_INVALID', claim: 'azp' },
     { name: 'an aud list whose azp is not a string', token: () => mint(key, jwks.issuer, 'id', { aud: [CLIENT_ID, 'another-client'], azp: [CLIENT_ID] }), code: 'ERR_JWT_CLAIM_INVALID', claim: 'azp' },
     { name: 'an aud list without this client, azp set to it', token: () => mint(key, jwks.issuer, 'id', { aud: ['another-client', 'third-client'], azp: CLIENT_ID }), code: 'ERR_JWT_CLAIM_INVALID', claim: 'aud' },
+    { name: 'a single aud with azp naming another client', token: () => mint(key, jwks.issuer, 'id', { aud: CLIENT_ID, azp: 'another-client' }), code: 'ERR_JWT_CLAIM_INVALID', claim: 'azp' },
+    { name: 'a one-entry aud list with azp naming another client', token: () => mint(key, jwks.issuer, 'id', { aud: [CLIENT_ID], azp: 'another-client' }), code: 'ERR_JWT_CLAIM_INVALID', claim: 'azp' },
     { name: 'an empty aud list', token: () => mint(key, jwks.issuer, 'id', { aud: [] }), code: 'ERR_JWT_CLAIM_INVALID', claim: 'aud' },
     { name: 'an aud list with a non-string entry', token: () => mint(key, jwks.issuer, 'id', { aud: [CLIENT_ID, 42], azp: CLIENT_ID }), code: 'ERR_JWT_CLAIM_INVALID', claim: 'aud' },
     { name: 'access token with wrong client_id', use: 'access', token: () => mint(key, jwks.issuer, 'access', { client_id: 'another-client' }), code: 'ERR_JWT_CLAIM_INVALID', claim: 'client_id' },

@@ -127,6 +127,11 @@ for (const platform of PLATFORMS) {
         // Scheme-relative: another host, sent as the absolute URL a browser would read.
         ['//evil.example/x', 'http://evil.example/x'],
         ['/\\evil.example/x', 'http://evil.example/x'],
+        // Sent percent-encoded: Fastify refuses raw non-ASCII in a header (a 500 before).
+        ['/。', '/%E3%80%82'],
+        ['/∕∕evil.example', '/%E2%88%95%E2%88%95evil.example'],
+        // A path whose dot segment would make it //x: sent as the full same-origin URL.
+        ['/.//x', 'http://127.0.0.1:3000//x'],
         ['\\/\\evil.example', ''],
         ['javascript:alert(1)', ''],
         ['data:text/html,hi', ''],
@@ -185,6 +190,24 @@ for (const platform of PLATFORMS) {
         assert.equal(JSON.parse(me.body).status, 'active');
       });
 
+      it("sends no live session cookie when onError answers the request itself", async () => {
+        testApp.recorder.establishSession = true;
+        testApp.recorder.behaviour.onSuccess = () => {
+          throw new Error('banned user');
+        };
+        testApp.recorder.behaviour.onError = (_error, ctx) => {
+          const res = ctx.response;
+          if (typeof res.code === 'function') res.code(403).header('content-type', 'text/plain').send('Login refused');
+          else res.status(403).type('text/plain').send('Login refused');
+        };
+        const { response } = await fullLogin(testApp);
+        assert.equal(response.status, 403);
+        assert.equal(response.body, 'Login refused');
+        const live = cookiePairs(response.setCookies).filter((pair) => pair.startsWith('cognito-session.'));
+        assert.deepEqual(live, []);
+        assert.deepEqual(JSON.parse((await get(`${testApp.url}/me`, cookiePairs(response.setCookies))).body), { status: 'none' });
+      });
+
       it('does not sign anyone out on a junk callback (no session was established there)', async () => {
         const response = await get(`${testApp.url}/auth/callback?code=x&state=y`, ['cognito-session.0=whatever']);
         assert.equal(response.location, '/login-error?error=login_cookie_missing');
@@ -204,9 +227,49 @@ for (const platform of PLATFORMS) {
       });
 
       it('keeps a long returnTo that fits', async () => {
-        const fits = `/${'a'.repeat(1500)}?q=${'b'.repeat(400)}`;
+        const fits = `/${'a'.repeat(700)}?q=${'b'.repeat(200)}`;
         const { response } = await fullLogin(testApp, `?returnTo=${encodeURIComponent(fits)}`);
         assert.equal(response.location, fits);
+      });
+
+      for (const [what, headers] of [
+        ["another site's image", { 'sec-fetch-dest': 'image', 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'no-cors' }],
+        ["another site's frame", { 'sec-fetch-dest': 'iframe', 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' }],
+        ["another site's script", { 'sec-fetch-dest': 'empty', 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'cors' }],
+      ] as [string, Record<string, string>][]) {
+        it(`starts no login (and sets no cookie) for ${what}`, async () => {
+          const response = await get(`${testApp.url}/auth/login?returnTo=/x`, [], headers);
+          assert.equal(response.status, 400);
+          assert.match(JSON.parse(response.body).message, /top-level navigation/);
+          assert.deepEqual(response.setCookies, []);
+        });
+      }
+
+      for (const [what, headers] of [
+        ['a link followed on another site', { 'sec-fetch-dest': 'document', 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' }],
+        ["the app's own script", { 'sec-fetch-dest': 'empty', 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors' }],
+      ] as [string, Record<string, string>][]) {
+        it(`starts a login for ${what}`, async () => {
+          assert.equal((await get(`${testApp.url}/auth/login`, [], headers)).status, 302);
+        });
+      }
+
+      it('keeps the whole Cookie header within what servers accept, next to a large session', async () => {
+        // Three session chunks near their limit, as a user with many groups and sessionIncludeIdToken has.
+        let jar = [0, 1, 2].map((index) => `cognito-session.${index}=${'s'.repeat(3700)}`);
+        const fits = `/${'a'.repeat(700)}`;
+        for (let round = 0; round < 6; round++) {
+          const response = await get(`${testApp.url}/auth/login?returnTo=${encodeURIComponent(fits)}`, jar);
+          assert.equal(response.status, 302, `round ${round}`);
+          for (const line of response.setCookies) {
+            const name = line.slice(0, line.indexOf('='));
+            jar = jar.filter((pair) => !pair.startsWith(`${name}=`));
+            if (!/Max-Age=0/.test(line)) jar.push(line.split(';')[0]);
+          }
+          const header = Buffer.byteLength(jar.join('; '));
+          assert.ok(header <= 12 * 1024 + 2000, `a Cookie header of ${header} bytes after ${round + 1} logins`);
+        }
+        assert.equal((await get(`${testApp.url}/`, jar)).status, 200);
       });
 
       it('keeps all pending login cookies under 8 KB, however many logins an attacker starts', async () => {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CognitoConfigurationError, cognitoOptionsFromEnv } from '../lib/index.js';
@@ -115,23 +115,31 @@ describe('options', () => {
     { name: 'a misspelled option', overrides: { clientSecert: 'x' }, problem: /^clientSecert is not an option of CognitoModule/ },
   ];
   // Long enough, but an attacker holding any sealed cookie could find them offline.
-  const guessable = [
-    ['"changeme" 8 times', 'changeme'.repeat(8)],
-    ['"password" 7 times', 'password'.repeat(7)],
-    ['"a" 200 times', 'a'.repeat(200)],
-    ['a short pattern repeated', 'Xy9!'.repeat(12)],
-    ['a handful of distinct characters', 'abcdabcdbadcdcbaabcdbbccaaddabcdbcadcbdadbca'],
-    ['common words run together', 'mysupersecretcookiepasswordforproduction1234'],
-    ['the alphabet and digits in order', 'abcdefghijklmnopqrstuvwxyz0123456789'],
-    ['a keyboard walk', 'qwertyuiopasdfghjklzxcvbnm1234567890'],
-    ['16 random bytes as hex (32 characters, half the key material)', randomBytes(16).toString('hex')],
-    ['a secret repeated with a counter', 'secret-1-secret-2-secret-3-secret-4-secret-5'],
+  const guessable: [string, string, RegExp][] = [
+    ['"changeme" 8 times', 'changeme'.repeat(8), /is too easy to guess/],
+    ['"password" 7 times', 'password'.repeat(7), /is too easy to guess/],
+    ['"a" 200 times', 'a'.repeat(200), /is too easy to guess/],
+    ['a short pattern repeated', 'Xy9!'.repeat(12), /is too easy to guess/],
+    ['a handful of distinct characters', 'abcdabcdbadcdcbaabcdbbccaaddabcdbcadcbdadbca', /is too easy to guess/],
+    ['common words run together', 'mysupersecretcookiepasswordforproduction1234', /is too easy to guess/],
+    ['the alphabet and digits in order', 'abcdefghijklmnopqrstuvwxyz0123456789', /is too easy to guess/],
+    ['a keyboard walk', 'qwertyuiopasdfghjklzxcvbnm1234567890', /is too easy to guess/],
+    ['a keyboard walk down the columns', '1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik,9ol.', /is too easy to guess/],
+    ['a sentence', 'The quick brown fox jumps over the lazy dog', /is too easy to guess/],
+    ['a secret repeated with a counter', 'secret-1-secret-2-secret-3-secret-4-secret-5', /is too easy to guess/],
+    // Encoding a weak secret does not make it strong: the decoded bytes are judged too.
+    ['base64 of a repeated word', Buffer.from('changeme'.repeat(4)).toString('base64'), /is too easy to guess/],
+    ['base64 of a sentence', Buffer.from('test-secret-that-is-long-enough-1234567890').toString('base64'), /is too easy to guess/],
+    ['hex of the bytes 0 to 31', Buffer.from(Array.from({ length: 32 }, (_, index) => index)).toString('hex'), /is too easy to guess/],
+    ['16 random bytes as hex (32 characters, half the key material)', randomBytes(16).toString('hex'), /is too easy to guess/],
+    ['a UUID (16 random bytes)', randomUUID(), /is too easy to guess/],
   ];
-  for (const [what, secret] of guessable) {
+  for (const [what, secret, problem] of guessable) {
     it(`refuses a guessable cookie secret: ${what}`, () => {
       const problems = problemsOf(baseOptions({ cookieSecret: secret }));
       assert.equal(problems.length, 1, problems.join('\n'));
-      assert.match(problems[0], /^cookieSecret \(COGNITO_COOKIE_SECRET\) is too easy to guess .*: use at least 32 random bytes/);
+      assert.match(problems[0], /^cookieSecret \(COGNITO_COOKIE_SECRET\) is too .*: use at least 32 random bytes, e\.g\. the output of `openssl rand -base64 32`$/);
+      assert.match(problems[0], problem);
       assert.ok(!problems[0].includes(secret), 'the secret is never printed');
     });
   }
@@ -139,7 +147,7 @@ describe('options', () => {
   it('accepts 32 random bytes in every common encoding, every time', () => {
     for (let round = 0; round < 200; round++) {
       const bytes = randomBytes(32);
-      for (const secret of [bytes.toString('base64'), bytes.toString('base64url'), bytes.toString('hex'), bytes.toString('hex').toUpperCase()]) {
+      for (const secret of [bytes.toString('base64'), bytes.toString('base64url'), bytes.toString('hex'), bytes.toString('hex').toUpperCase(), randomBytes(48).toString('base64')]) {
         assert.doesNotThrow(() => resolveCognitoConfig(baseOptions({ cookieSecret: secret })), 'a random secret was refused');
       }
     }
@@ -176,7 +184,7 @@ describe('options', () => {
   });
 
   it('accepts a list of cookie secrets for rotation', () => {
-    const other = 'b3RoZXItc2VjcmV0LXRoYXQtaXMtbG9uZy1lbm91Z2gtMDk4NzY1NDMyMQ';
+    const other = randomBytes(32).toString('base64');
     assert.deepEqual(resolveCognitoConfig(baseOptions({ cookieSecret: [COOKIE_SECRET, other] })).cookieSecrets, [COOKIE_SECRET, other]);
   });
 });

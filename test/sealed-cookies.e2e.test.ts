@@ -14,7 +14,7 @@ import { COOKIE_SECRET } from './support/module.js';
  */
 const REDIRECT_URI = 'http://127.0.0.1:3000/auth/callback';
 const ALICE = { username: 'alice', password: 'correct horse battery', email: 'alice@example.com', groups: Array.from({ length: 24 }, (_, i) => `group-${i}-${'x'.repeat(32)}`) };
-const OTHER_SECRET = 'b3RoZXItc2VjcmV0LXRoYXQtaXMtbG9uZy1lbm91Z2gtMDk4NzY1NDMyMQ';
+const OTHER_SECRET = 'PQ8LGEv9sOoxbqmnzIv4PXeIxq-GYkyVV2wgeiR7PU0';
 
 /** Changes one character in the middle of part `index` of a compact JWE (`header..iv.ciphertext.tag`). */
 function tamper(value: string, index: number): string {

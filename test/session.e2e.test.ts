@@ -10,7 +10,7 @@ const REDIRECT_URI = 'http://127.0.0.1:3000/auth/callback';
 const HTTPS_REDIRECT_URI = 'https://app.example.com/auth/callback';
 const LOGOUT_URI = 'http://127.0.0.1:3000/signed-out';
 const ALICE = { username: 'alice', password: 'correct horse battery', email: 'alice@example.com' };
-const OTHER_SECRET = 'b3RoZXItc2VjcmV0LXRoYXQtaXMtbG9uZy1lbm91Z2gtMDk4NzY1NDMyMQ';
+const OTHER_SECRET = 'PQ8LGEv9sOoxbqmnzIv4PXeIxq-GYkyVV2wgeiR7PU0';
 /** Tokens live 60 s; with a 57 s margin a session needs refreshing 3 s after login. */
 const LIFETIME = 60;
 const MARGIN = 57;

@@ -1,4 +1,4 @@
-import { estimateSecretBits } from './secret-strength.util.js';
+import { estimateKeyBits } from './secret-strength.util.js';
 import { COGNITO_ENV_NAMES, type CognitoModuleOptions } from './cognito-options.interface.js';
 
 export const POOL_ID = /^([a-z]{2}(?:-[a-z]+)+-\d+)_[0-9A-Za-z]+$/;
@@ -205,7 +205,7 @@ const MIN_SECRET_BITS = 160;
 function secretProblem(secret: string): string | undefined {
   const bytes = Buffer.byteLength(secret, 'utf8');
   if (bytes < 32) return `is too short (${bytes} bytes)`;
-  if (estimateSecretBits(secret) < MIN_SECRET_BITS) return 'is too easy to guess (repeated text, few distinct characters or common words)';
+  if (estimateKeyBits(secret) < MIN_SECRET_BITS) return 'is too easy to guess (repeated text, few distinct characters, common words or a phrase)';
   return undefined;
 }
 

@@ -8,11 +8,19 @@
  *
  * @internal
  */
-export function estimateSecretBits(input: string): number {
+export function estimateSecretBits(input: string, { binary = false } = {}): number {
   // Past this length a secret has long passed the bar, or never will: bound the work at boot.
   const secret = input.slice(0, 256);
   const lower = secret.toLowerCase();
-  const charBits = Math.log2(alphabetSize(secret));
+  if (binary) return cheapestReading(secret, lower, Math.log2(Math.min(256, new Set(secret).size * 4)));
+  // Spaces in printable text mean words: a phrase carries about what English text does, far
+  // below its alphabet.
+  const isPhrase = secret.includes(' ') && /^[\x20-\x7e]+$/.test(secret);
+  return cheapestReading(secret, lower, Math.min(isPhrase ? PHRASE_BITS_PER_CHARACTER : Infinity, Math.log2(alphabetSize(secret))));
+}
+
+/** The cheapest way to spell the secret out of pieces (dynamic programming over its prefixes). */
+function cheapestReading(secret: string, lower: string, charBits: number): number {
   // best[i]: the cheapest cost of the first i characters.
   const best = new Float64Array(secret.length + 1).fill(Number.POSITIVE_INFINITY);
   best[0] = 0;
@@ -52,8 +60,34 @@ function isRun(piece: string): boolean {
   return true;
 }
 
+/** Generous for English text, which carries 1 to 1.5 bits a character. */
+const PHRASE_BITS_PER_CHARACTER = 2.5;
+
+/**
+ * The lower of the estimates for the secret as written and for what it encodes, where that
+ * tells more: hex is read as the bytes it spells (`000102…1f` is a run), base64 that decodes to
+ * text as that text (`base64("changeme changeme")` is no better than what it encodes). Base64
+ * that decodes to other bytes is judged as written: any string of letters and digits decodes,
+ * and a random one must not be refused for the accident.
+ *
+ * @internal
+ */
+export function estimateKeyBits(secret: string): number {
+  const written = estimateSecretBits(secret);
+  const hex = secret.replace(/[-:]/g, '');
+  if (/^[0-9a-f]+$/i.test(hex) && hex.length % 2 === 0 && /[0-9]/.test(hex) && /[a-f]/i.test(hex)) {
+    return Math.min(written, estimateSecretBits(Buffer.from(hex, 'hex').toString('latin1'), { binary: true }));
+  }
+  if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(secret) && secret.length % 4 !== 1) {
+    const decoded = Buffer.from(secret, /[-_]/.test(secret) ? 'base64url' : 'base64').toString('latin1');
+    if (decoded.length >= 16 && /^[\x20-\x7e]+$/.test(decoded)) return Math.min(written, estimateSecretBits(decoded));
+  }
+  return written;
+}
+
 /** The classes of characters the secret draws on, capped by how many distinct ones it shows. */
 function alphabetSize(secret: string): number {
+  if (/^[0-9]+$/.test(secret)) return Math.max(2, Math.min(10, new Set(secret).size * 2));
   let classes = 0;
   if (/[a-z]/.test(secret)) classes += 26;
   if (/[A-Z]/.test(secret)) classes += 26;
@@ -64,7 +98,8 @@ function alphabetSize(secret: string): number {
   return Math.max(2, Math.min(classes, new Set(secret).size * 2));
 }
 
-const KEYBOARD_ROWS = ['`1234567890-=', 'qwertyuiop[]\\', "asdfghjkl;'", 'zxcvbnm,./'];
+/** QWERTY rows, and its columns walked top to bottom, left to right. */
+const KEYBOARD_ROWS = ['`1234567890-=', 'qwertyuiop[]\\', "asdfghjkl;'", 'zxcvbnm,./', '1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik,9ol.0p;/'];
 
 /** Words people put in secrets, and what placeholder and example secrets are made of. */
 const COMMON_WORDS = new Set(

@@ -143,7 +143,9 @@ export class CognitoAuthGuard implements CanActivate {
     for (const source of this.config.tokenSources) {
       if (source === 'header') {
         const header = (request as { headers?: Record<string, unknown> }).headers?.authorization;
-        if (header === undefined) continue;
+        // Another scheme (HTTP Basic in front of a staging site, say) is no bearer token:
+        // RFC 6750 §3.1 treats it as no credentials, and the next source is tried.
+        if (typeof header !== 'string' || !BEARER_SCHEME.test(header)) continue;
         const token = bearerToken(header);
         if (token === undefined) throw new JwtVerificationError('ERR_JWT_MALFORMED', 'The Authorization header is not "Bearer <token>"');
         return { claims: await this.verifier.verify(token, { tokenUse }), tokenUse, source };
@@ -209,6 +211,8 @@ export class CognitoAuthGuard implements CanActivate {
 }
 
 const BEARER_PREFIX = /^bearer /i;
+/** The scheme alone, with or without a token after it. */
+const BEARER_SCHEME = /^bearer(\s|$)/i;
 
 /** `Bearer <token>` (scheme case-insensitive); the verifier checks the token itself. */
 function bearerToken(header: unknown): string | undefined {

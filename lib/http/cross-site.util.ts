@@ -1,7 +1,7 @@
 import type { CognitoConfig } from '../config/cognito-config.js';
 
-/** Methods that change nothing (RFC 9110 §9.2.1); every other method needs a same-origin caller. */
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+/** Methods a page cannot use to change anything; every other method needs a same-origin caller. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** @internal */
 export function isSafeMethod(method: unknown): boolean {

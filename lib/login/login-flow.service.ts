@@ -8,6 +8,7 @@ import { CognitoError } from '../errors/cognito.error.js';
 import { LoginFlowError } from '../errors/login-flow.error.js';
 import { UnexpectedLoginError } from '../errors/unexpected-login.error.js';
 import { singleQueryValue } from '../http/cookies.util.js';
+import { CognitoSessionService } from '../session/cognito-session.service.js';
 import { JwksVerifierService } from '../tokens/jwks-verifier.service.js';
 import { TokenExchangeService } from '../tokens/token-exchange.service.js';
 import type { CognitoCallbackContext, CognitoCallbackHandler, CognitoCallbackOutcome } from './cognito-callback-handler.interface.js';
@@ -29,8 +30,6 @@ export interface FlowStep {
   cookies: SetCookie[];
   /** undefined when the application's handler already answered the request. */
   redirectTo: string | undefined;
-  /** The callback ended in an error: nothing the handler did may sign the user in. */
-  failed?: boolean;
 }
 
 /** The parameters of /auth/login that were refused. @internal */
@@ -52,6 +51,7 @@ export class LoginFlowService implements OnApplicationBootstrap {
     private readonly loginState: LoginStateService,
     private readonly tokens: TokenExchangeService,
     private readonly verifier: JwksVerifierService,
+    private readonly session: CognitoSessionService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -62,6 +62,10 @@ export class LoginFlowService implements OnApplicationBootstrap {
   }
 
   async start(request: unknown, query: unknown): Promise<FlowStep> {
+    // Each start sets a cookie: another site's images or frames must not be able to pile them up.
+    if (!isNavigationOrSameOrigin(request)) {
+      throw new InvalidLoginRequest('A login starts with a top-level navigation (a link or a redirect), not from an image, frame or script of another site');
+    }
     const state = randomToken();
     const codeVerifier = randomToken(48);
     const nonce = randomToken();
@@ -117,7 +121,9 @@ export class LoginFlowService implements OnApplicationBootstrap {
     } catch (caught) {
       const error = caught instanceof CognitoError ? caught : new UnexpectedLoginError(caught);
       this.logFailure(error);
-      return { cookies: clear, redirectTo: await this.errorDestination(error, ctx, isAnswered), failed: true };
+      // Before onError, which may answer the request itself: a failed login never signs anyone in.
+      this.session.withdraw(ctx.response);
+      return { cookies: clear, redirectTo: await this.errorDestination(error, ctx, isAnswered) };
     }
   }
 
@@ -145,6 +151,18 @@ export class LoginFlowService implements OnApplicationBootstrap {
   }
 }
 
+/**
+ * Browsers say what a request is for (`Sec-Fetch-Dest`) and where it comes from
+ * (`Sec-Fetch-Site`): a login is a page the user navigates to, or a request of the app's own
+ * pages. Clients that send neither (servers, tests, old browsers) are not browsers attacking.
+ */
+function isNavigationOrSameOrigin(request: unknown): boolean {
+  const headers = (request as { headers?: Record<string, unknown> } | undefined)?.headers ?? {};
+  const dest = headers['sec-fetch-dest'];
+  const site = headers['sec-fetch-site'];
+  return dest === undefined || dest === 'document' || site === 'same-origin' || site === 'none';
+}
+
 function randomToken(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');
 }
@@ -152,12 +170,21 @@ function randomToken(bytes = 32): string {
 /** A class name is safe to log; anything else an error calls itself is not. */
 function nameOf(error: unknown): string {
   if (!(error instanceof Error)) return typeof error;
-  return /^[\w$.-]{1,64}$/.test(error.name) ? error.name : 'Error';
+  try {
+    return typeof error.name === 'string' && /^[\w$.-]{1,64}$/.test(error.name) ? error.name : 'Error';
+  } catch {
+    return 'Error'; // a getter that throws: the callback still never fails
+  }
 }
 
 /** An error's name and, when it has a short identifier-like one, its `code`: nothing the app wrote as text. */
 function describeCause(cause: unknown): string {
-  const code = (cause as { code?: unknown } | null)?.code;
+  let code: unknown;
+  try {
+    code = (cause as { code?: unknown } | null)?.code;
+  } catch {
+    code = undefined;
+  }
   const safeCode = (typeof code === 'string' && /^[\w.-]{1,64}$/.test(code)) || typeof code === 'number' ? ` [${String(code)}]` : '';
   return `${nameOf(cause)}${safeCode}`;
 }

@@ -18,13 +18,19 @@ export interface LoginState {
 
 /** More parallel logins than this (open tabs) drop the oldest, keeping the Cookie header small. */
 const MAX_PENDING_LOGINS = 4;
-/** One login cookie (`name=value`): browsers drop a cookie over 4,096 bytes without a word. */
-const MAX_LOGIN_COOKIE_BYTES = 3800;
 /**
- * All pending login cookies together: with the session cookies they must stay well inside the
- * 16 KiB that servers accept for all request headers, or every route of the app answers 431.
+ * One login cookie (`name=value`). Browsers drop a cookie over 4,096 bytes without a word; this
+ * is half that, so that even logins started at the same moment (which cannot see each other's
+ * cookies) add little: a `returnTo` of up to about 1,000 encoded characters fits.
  */
+const MAX_LOGIN_COOKIE_BYTES = 2000;
+/** All pending login cookies together. */
 const MAX_PENDING_LOGIN_BYTES = 8000;
+/**
+ * The whole Cookie header, session cookies included: servers refuse requests whose headers
+ * pass 16 KiB (Node's default) with 431, which would lock the user out of every route.
+ */
+const MAX_COOKIE_HEADER_BYTES = 12 * 1024;
 
 /**
  * Keeps a started login in its own short-lived sealed cookie, so no server-side store
@@ -47,20 +53,30 @@ export class LoginStateService {
 
   /**
    * Seals a new login; returns the cookies to set: the new one, plus removals of the oldest
-   * pending ones when there are too many or they would grow too large together. A `returnTo`
-   * too long for the cookie (percent-encoding can triple it) is dropped, never fatal.
+   * pending ones when there are too many, or when they (with the request's other cookies)
+   * would grow too large together. A `returnTo` that does not fit (percent-encoding can triple
+   * it) is dropped, never fatal.
    */
   async save(request: unknown, login: LoginState): Promise<SetCookie[]> {
     const name = this.cookieName(login.state);
+    const pending = this.pendingCookies(request);
+    const pendingBytes = pending.reduce((sum, [other, value]) => sum + byteLength(other, value), 0);
+    const otherBytes = Math.max(0, cookieHeaderBytes(request) - pendingBytes);
+
     let sealed = await this.sealer.seal('login-state', login, this.config.loginTimeoutSeconds);
-    if (byteLength(name, sealed) > MAX_LOGIN_COOKIE_BYTES && login.returnTo !== undefined) {
+    const fits = (value: string) =>
+      byteLength(name, value) <= MAX_LOGIN_COOKIE_BYTES && otherBytes + byteLength(name, value) <= MAX_COOKIE_HEADER_BYTES;
+    if (!fits(sealed) && login.returnTo !== undefined) {
       sealed = await this.sealer.seal('login-state', { ...login, returnTo: undefined }, this.config.loginTimeoutSeconds);
     }
-    const pending = this.pendingCookies(request);
-    let total = byteLength(name, sealed) + pending.reduce((sum, [other, value]) => sum + byteLength(other, value), 0);
+
+    let total = byteLength(name, sealed) + pendingBytes;
     let dropped = 0;
     // Oldest first: browsers send cookies of the same path in the order they were created.
-    while (dropped < pending.length && (pending.length - dropped >= MAX_PENDING_LOGINS || total > MAX_PENDING_LOGIN_BYTES)) {
+    while (
+      dropped < pending.length &&
+      (pending.length - dropped >= MAX_PENDING_LOGINS || total > MAX_PENDING_LOGIN_BYTES || otherBytes + total > MAX_COOKIE_HEADER_BYTES)
+    ) {
       total -= byteLength(...pending[dropped]);
       dropped++;
     }
@@ -103,9 +119,14 @@ export class LoginStateService {
   }
 }
 
-/** What a cookie weighs in the Cookie header (`name=value`). */
+/** What a cookie weighs in the Cookie header (`name=value` and the `; ` before the next). */
 function byteLength(name: string, value: string): number {
-  return Buffer.byteLength(name) + 1 + Buffer.byteLength(value);
+  return Buffer.byteLength(name) + 1 + Buffer.byteLength(value) + 2;
+}
+
+function cookieHeaderBytes(request: unknown): number {
+  const header = (request as { headers?: Record<string, unknown> } | undefined)?.headers?.cookie;
+  return typeof header === 'string' ? Buffer.byteLength(header) : 0;
 }
 
 function asLoginState(value: unknown): LoginState | undefined {

@@ -53,7 +53,13 @@ function pathOf(value: string): string {
  */
 export function resolveRedirectTarget(value: unknown, appOrigin: string): string | undefined {
   if (typeof value !== 'string' || value.length === 0 || CONTROL_CHARACTERS.test(value)) return undefined;
-  if (isSitePath(value)) return value;
+  if (isSitePath(value)) {
+    // Sent percent-encoded (a Location header carries no raw non-ASCII); should encoding or dot
+    // segments turn it into `//host`, the same-origin URL is sent in full instead.
+    const url = new URL(value, appOrigin);
+    const path = `${url.pathname}${url.search}${url.hash}`;
+    return isSitePath(path) ? path : url.href;
+  }
   if (!value.startsWith('/') && !/^https?:\/\//i.test(value)) return undefined;
   let url: URL;
   try {

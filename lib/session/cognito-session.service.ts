@@ -55,7 +55,7 @@ export class CognitoSessionService {
    * same response, so a failed login never leaves the user signed in. Does nothing when no
    * session was established on this response (a junk callback must not sign anyone out).
    *
-   * @internal used by the callback controller
+   * @internal used by the login flow, before the app's onError runs
    */
   withdraw(response: unknown): void {
     if (typeof response !== 'object' || response === null || !this.establishedOn.has(response)) return;

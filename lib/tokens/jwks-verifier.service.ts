@@ -170,19 +170,18 @@ export class JwksVerifierService implements OnApplicationBootstrap {
 
 /**
  * OIDC Core 3.1.3.7: the client must be in `aud`; when `aud` lists more than one audience,
- * `azp` must be present and name that client.
+ * `azp` must be present; and an `azp`, when present, must name that client.
  */
 function checkAudience(payload: Readonly<Record<string, unknown>>, clientIds: ReadonlySet<string>): void {
   const { aud, azp } = payload;
-  if (typeof aud === 'string') {
-    if (!clientIds.has(aud)) throw claimError('aud', 'is not this app client');
+  const audiences = typeof aud === 'string' ? [aud] : aud;
+  if (!Array.isArray(audiences) || audiences.length === 0 || audiences.some((entry) => typeof entry !== 'string')) throw claimError('aud', 'is not this app client');
+  const ours = audiences.filter((entry: string) => clientIds.has(entry));
+  if (ours.length === 0) throw claimError('aud', 'is not this app client');
+  if (azp === undefined) {
+    if (audiences.length > 1) throw claimError('azp', 'is missing, though "aud" lists several audiences');
     return;
   }
-  if (!Array.isArray(aud) || aud.length === 0 || aud.some((entry) => typeof entry !== 'string')) throw claimError('aud', 'is not this app client');
-  const ours = aud.filter((entry: string) => clientIds.has(entry));
-  if (ours.length === 0) throw claimError('aud', 'is not this app client');
-  if (aud.length === 1) return;
-  if (azp === undefined) throw claimError('azp', 'is missing, though "aud" lists several audiences');
   if (typeof azp !== 'string' || !ours.includes(azp)) throw claimError('azp', 'is not this app client');
 }
 

@@ -26,7 +26,7 @@ export class LoginRecorder {
   /** Keep the tokens in session cookies after a login. */
   establishSession = false;
   /** Lets a test steer the handler. */
-  behaviour: { onSuccess?: (result: CognitoLoginResult, ctx: CognitoCallbackContext) => CognitoCallbackOutcome | void; onError?: () => CognitoCallbackOutcome | void } = {};
+  behaviour: { onSuccess?: (result: CognitoLoginResult, ctx: CognitoCallbackContext) => CognitoCallbackOutcome | void; onError?: (error: CognitoError, ctx: CognitoCallbackContext) => CognitoCallbackOutcome | void } = {};
 }
 
 @Module({ providers: [LoginRecorder], exports: [LoginRecorder] })
@@ -44,9 +44,9 @@ export class RecordingHandler implements CognitoCallbackHandler {
     if (this.recorder.establishSession) await this.session.establish(ctx.response, result.tokens);
     return this.recorder.behaviour.onSuccess?.(result, ctx);
   }
-  async onError(error: CognitoError) {
+  async onError(error: CognitoError, ctx: CognitoCallbackContext) {
     this.recorder.errors.push(error);
-    return this.recorder.behaviour.onError?.();
+    return this.recorder.behaviour.onError?.(error, ctx);
   }
 }
 

@@ -4,7 +4,7 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { CognitoModule, type CognitoCallbackHandler, type CognitoModuleOptions } from '../../lib/index.js';
 
 /** A cookie secret with enough entropy for the option check (never used outside tests). */
-export const COOKIE_SECRET = 'dGVzdC1zZWNyZXQtdGhhdC1pcy1sb25nLWVub3VnaC0xMjM0NTY3ODkw';
+export const COOKIE_SECRET = 'uJuR_VszNTzcNK_Hl99_WiiHun_OJI4vfQFLrTiaVhY';
 
 @Injectable()
 export class NoopHandler implements CognitoCallbackHandler {
