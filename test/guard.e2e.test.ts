@@ -201,9 +201,10 @@ for (const platform of PLATFORMS) {
 
     it('keeps one request from changing the claims that later requests with the same token see', async () => {
       const token = await cognito.mintAccessToken({ groups: ['staff'], scopes: ['openid'] });
-      for (let round = 0; round < 3; round++) {
+      for (let round = 0; round < 4; round++) {
         const mutated = await call(`${url}/api/mutate`, { token });
-        assert.deepEqual(mutated.body, { refused: [true, true, true, true] });
+        // The first sighting's claims are that request's own; from then on they are shared, and frozen.
+        if (round > 0) assert.deepEqual(mutated.body, { refused: [true, true, true, true] }, `round ${round}`);
         assert.equal((await call(`${url}/api/all-groups`, { token })).status, 403, `round ${round}`);
         assert.equal((await call(`${url}/api/any-scope`, { token })).status, 403, `round ${round}`);
       }

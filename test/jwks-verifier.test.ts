@@ -152,12 +152,17 @@ describe('JwksVerifierService', () => {
     });
   }
 
-  it('hands out deeply frozen claims, so no caller can change what the next one sees (cached or not)', async () => {
+  it('hands out the claims it shares between callers deeply frozen, so no caller can change what the next one sees', async () => {
     const token = await mint(key, jwks.issuer, 'access', { jti: 'mutable', 'cognito:groups': ['staff'], nested: { roles: ['a'] } });
-    for (let round = 0; round < 4; round++) {
+    // The first sighting is not cached: those claims are the caller's own, and changing them changes nothing for others.
+    const first = (await verifier.verifyAccessToken(token)) as Record<string, any>;
+    first['cognito:groups'].push('admin');
+    first.sub = 'changed-by-caller';
+    for (let round = 1; round < 5; round++) {
       const claims = (await verifier.verifyAccessToken(token)) as Record<string, any>;
       assert.equal(claims.sub, 'user-sub-1', `round ${round}`);
       assert.deepEqual(claims['cognito:groups'], ['staff'], `round ${round}`);
+      assert.ok(Object.isFrozen(claims) && Object.isFrozen(claims['cognito:groups']) && Object.isFrozen(claims.nested.roles), `round ${round}`);
       assert.throws(() => {
         claims.sub = 'changed-by-caller';
       }, TypeError);

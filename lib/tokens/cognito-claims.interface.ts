@@ -1,7 +1,7 @@
 /**
  * Claims found in both Cognito token types. Only `iss`, `sub`, `exp`, `iat`, `token_use` are guaranteed.
- * Verified claims are deeply frozen: one request cannot change what another sees (they may be
- * shared through the verified-token cache). Copy them to change them.
+ * Treat claims as read-only: those of a token seen before are shared between requests through
+ * the verified-token cache, and deeply frozen. Copy them to change them.
  *
  * @publicApi
  */

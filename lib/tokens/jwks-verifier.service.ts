@@ -8,7 +8,7 @@ import { CognitoHttpClient } from '../http/cognito-http.client.js';
 import { sameString } from './constant-time.util.js';
 import { JwksKeySet } from './jwks-key-set.js';
 import { VerifiedTokenCache, type VerifiedToken } from './verified-token.cache.js';
-import { deepFreeze, parseJwt } from './jwt.util.js';
+import { parseJwt } from './jwt.util.js';
 
 /** @publicApi */
 export interface VerifyIdTokenOptions {
@@ -96,9 +96,8 @@ export class JwksVerifierService implements OnApplicationBootstrap {
     // The key is usually at hand: no promise is awaited then.
     const key = pool.keys.peek(kid, now) ?? (await pool.keys.getKey(kid));
     if (!signatureMatches(signingInput, key, signature)) throw new JwtVerificationError('ERR_JWT_SIGNATURE_INVALID', 'The token signature is invalid');
-    // Frozen whether cached or not, so claims behave alike on every path (read-only, documented).
-    deepFreeze(payload);
-    // Remembered before the claim checks, which run again on every use anyway.
+    // Remembered before the claim checks, which run again on every use anyway. Once the cache
+    // keeps the payload it is shared, and frozen: this caller gets it frozen too.
     if (isNumericDate(payload.exp)) {
       this.verified.set(token, pool, payload, Math.min(payload.exp * 1000 + this.config.clockToleranceSeconds * 1000, now + 24 * 3600 * 1000));
     }

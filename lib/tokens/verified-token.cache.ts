@@ -1,3 +1,5 @@
+import { deepFreeze } from './jwt.util.js';
+
 /** @internal */
 export interface VerifiedToken<Issuer> {
   readonly token: string;
@@ -13,7 +15,7 @@ export interface VerifiedToken<Issuer> {
 /**
  * Tokens whose signature, key and issuer were already verified, so a bearer token repeated
  * on many requests costs a lookup instead of an RSA verification. The time and audience
- * checks still run on every use; entries are shared, so payloads are deeply frozen before they
+ * checks still run on every use; entries are shared, so payloads are deeply frozen when they
  * are stored. Entries end at the token's `exp`; the size is bounded (the oldest entry goes first);
  * an issuer's entries are dropped when its keys change.
  *
@@ -72,7 +74,9 @@ export class VerifiedTokenCache<Issuer> {
     if (evicted?.slot === slot) this.entries.delete(this.ring[slot]);
     this.ring[slot] = key;
     this.next = (slot + 1) % this.maxEntries;
-    this.entries.set(key, { token, payload, issuer, expiresAt, slot });
+    // Shared from now on by every request with this token: none may change what the others see.
+    // (Frozen here rather than on every verification: a one-off token's claims are its caller's.)
+    this.entries.set(key, { token, payload: deepFreeze(payload), issuer, expiresAt, slot });
   }
 
   forgetIssuer(issuer: Issuer): void {
