@@ -1,24 +1,12 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { All, Controller, Delete, Get, Injectable, Module, Patch, Post, Put, type INestApplication } from '@nestjs/common';
+import { All, Controller, Delete, Get, Patch, Post, Put, type INestApplication } from '@nestjs/common';
 import { request as httpRequest } from 'node:http';
-import { APP_GUARD, NestFactory } from '@nestjs/core';
-import { ExpressAdapter } from '@nestjs/platform-express';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
-import {
-  CognitoAuthGuard,
-  CognitoClaims,
-  CognitoModule,
-  CognitoSessionService,
-  Public,
-  type CognitoCallbackContext,
-  type CognitoCallbackHandler,
-  type CognitoLoginResult,
-  type CognitoModuleOptions,
-} from '../lib/index.js';
+import { CognitoClaims, Public, type CognitoModuleOptions } from '../lib/index.js';
 import { LocalCognito } from '../lib/testing/index.js';
 import { cookiePairs, PLATFORMS, type Platform } from './support/app.js';
+import { startGuardedApp } from './support/guarded-app.js';
 import { COOKIE_SECRET } from './support/module.js';
 
 /**
@@ -64,25 +52,7 @@ class ActionsController {
   }
 }
 
-@Injectable()
-class SessionHandler implements CognitoCallbackHandler {
-  constructor(private readonly session: CognitoSessionService) {}
-  async onSuccess(result: CognitoLoginResult, ctx: CognitoCallbackContext) {
-    await this.session.establish(ctx.response, result.tokens);
-  }
-}
-
-async function startCsrfApp(platform: Platform, options: CognitoModuleOptions): Promise<{ app: INestApplication; url: string }> {
-  @Module({
-    imports: [CognitoModule.forRoot({ ...options, callbackHandler: SessionHandler })],
-    controllers: [ActionsController],
-    providers: [{ provide: APP_GUARD, useExisting: CognitoAuthGuard }],
-  })
-  class AppModule {}
-  const app = await NestFactory.create(AppModule, platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(), { logger: false, abortOnError: false });
-  await app.listen(0, '127.0.0.1');
-  return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1') };
-}
+const startCsrfApp = (platform: Platform, options: CognitoModuleOptions) => startGuardedApp(platform, options, [ActionsController]);
 
 async function send(url: string, method: string, headers: Record<string, string> = {}) {
   const response = await fetch(url, { method, headers, redirect: 'manual' });

@@ -1,23 +1,14 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Injectable, Module, type INestApplication } from '@nestjs/common';
+import { Module, type INestApplication } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import { GraphQLModule, Query, Resolver } from '@nestjs/graphql';
-import {
-  CognitoAuthGuard,
-  CognitoClaims,
-  CognitoModule,
-  CognitoSessionService,
-  Public,
-  RequireGroups,
-  type CognitoCallbackContext,
-  type CognitoCallbackHandler,
-  type CognitoLoginResult,
-} from '../lib/index.js';
+import { CognitoAuthGuard, CognitoClaims, CognitoModule, Public, RequireGroups } from '../lib/index.js';
 import { LocalCognito } from '../lib/testing/index.js';
 import { cookiePairs, get } from './support/app.js';
+import { SessionHandler } from './support/guarded-app.js';
 import { COOKIE_SECRET } from './support/module.js';
 
 const REDIRECT_URI = 'http://127.0.0.1:3000/auth/callback';
@@ -39,14 +30,6 @@ class ProfileResolver {
   @Query('open')
   open(@CognitoClaims('username') username?: string): string {
     return username ?? 'anonymous';
-  }
-}
-
-@Injectable()
-class SessionHandler implements CognitoCallbackHandler {
-  constructor(private readonly session: CognitoSessionService) {}
-  async onSuccess(result: CognitoLoginResult, ctx: CognitoCallbackContext) {
-    await this.session.establish(ctx.response, result.tokens);
   }
 }
 

@@ -2,26 +2,11 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { Controller, Get, Injectable, Module, Req, type INestApplication } from '@nestjs/common';
-import { APP_GUARD, NestFactory } from '@nestjs/core';
-import { ExpressAdapter } from '@nestjs/platform-express';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
-import {
-  CognitoAuthGuard,
-  CognitoClaims,
-  CognitoModule,
-  CognitoSessionService,
-  Public,
-  RequireGroups,
-  TokenUse,
-  type CognitoCallbackContext,
-  type CognitoCallbackHandler,
-  type CognitoLoginResult,
-  type CognitoModuleOptions,
-  type CognitoRequestAuth,
-} from '../lib/index.js';
+import { Controller, Get, Req, type INestApplication } from '@nestjs/common';
+import { CognitoClaims, Public, RequireGroups, TokenUse, type CognitoModuleOptions, type CognitoRequestAuth } from '../lib/index.js';
 import { LocalCognito } from '../lib/testing/index.js';
 import { cookiePairs, PLATFORMS, type Platform } from './support/app.js';
+import { startGuardedApp } from './support/guarded-app.js';
 import { COOKIE_SECRET } from './support/module.js';
 import { startServer, type ScriptedServer } from './support/servers.js';
 
@@ -73,25 +58,7 @@ class RulesController {
   }
 }
 
-@Injectable()
-class SessionHandler implements CognitoCallbackHandler {
-  constructor(private readonly session: CognitoSessionService) {}
-  async onSuccess(result: CognitoLoginResult, ctx: CognitoCallbackContext) {
-    await this.session.establish(ctx.response, result.tokens);
-  }
-}
-
-async function startApp(platform: Platform, options: CognitoModuleOptions): Promise<{ app: INestApplication; url: string }> {
-  @Module({
-    imports: [CognitoModule.forRoot({ ...options, callbackHandler: SessionHandler })],
-    controllers: [RulesController],
-    providers: [{ provide: APP_GUARD, useExisting: CognitoAuthGuard }],
-  })
-  class AppModule {}
-  const app = await NestFactory.create(AppModule, platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(), { logger: false, abortOnError: false });
-  await app.listen(0, '127.0.0.1');
-  return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1') };
-}
+const startApp = (platform: Platform, options: CognitoModuleOptions) => startGuardedApp(platform, options, [RulesController]);
 
 async function call(url: string, headers: Record<string, string> = {}) {
   const response = await fetch(url, { headers: { ...SAME_ORIGIN, ...headers }, redirect: 'manual' });

@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { CognitoModuleOptions } from '../lib/index.js';
 import { LocalCognito } from '../lib/testing/index.js';
-import { cookiePairs, get, PLATFORMS, startApp, witness, type TestApp } from './support/app.js';
-import { COOKIE_SECRET } from './support/module.js';
+import { cookiePairs, get, localOptions, PLATFORMS, startApp, witness, type TestApp } from './support/app.js';
 
 /**
  * What an attacker tries against the login routes: open redirects through `returnTo` and the
@@ -63,14 +62,7 @@ for (const platform of PLATFORMS) {
     let cognito: LocalCognito;
     let testApp: TestApp;
 
-    const options = (overrides: Partial<CognitoModuleOptions> = {}): CognitoModuleOptions => ({
-      ...cognito.moduleOptions('webapp'),
-      redirectUri: REDIRECT_URI,
-      cookieSecret: COOKIE_SECRET,
-      successRedirect: '/welcome',
-      errorRedirect: '/login-error',
-      ...overrides,
-    });
+    const options = (overrides: Partial<CognitoModuleOptions> = {}) => localOptions(cognito, REDIRECT_URI, overrides);
 
     async function fullLogin(app: TestApp, query = '', extraCookies: string[] = []) {
       const started = await get(`${app.url}/auth/login${query}`, extraCookies);

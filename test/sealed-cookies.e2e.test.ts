@@ -4,7 +4,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import type { CognitoModuleOptions } from '../lib/index.js';
 import { CookieSealer } from '../lib/http/cookie-sealer.js';
 import { LocalCognito } from '../lib/testing/index.js';
-import { cookiePairs, get, PLATFORMS, startApp, type TestApp } from './support/app.js';
+import { cookiePairs, get, localOptions, PLATFORMS, startApp, type TestApp } from './support/app.js';
 import { COOKIE_SECRET } from './support/module.js';
 
 /**
@@ -39,14 +39,7 @@ for (const platform of PLATFORMS) {
     let testApp: TestApp;
     let otherApp: TestApp;
 
-    const options = (overrides: Partial<CognitoModuleOptions> = {}): CognitoModuleOptions => ({
-      ...cognito.moduleOptions('webapp'),
-      redirectUri: REDIRECT_URI,
-      cookieSecret: COOKIE_SECRET,
-      successRedirect: '/welcome',
-      errorRedirect: '/login-error',
-      ...overrides,
-    });
+    const options = (overrides: Partial<CognitoModuleOptions> = {}) => localOptions(cognito, REDIRECT_URI, overrides);
 
     async function startLogin(app: TestApp) {
       const started = await get(`${app.url}/auth/login`);

@@ -14,6 +14,13 @@ import {
   type CognitoLoginResult,
   type CognitoModuleOptions,
 } from '../../lib/index.js';
+import type { LocalCognito } from '../../lib/testing/index.js';
+import { COOKIE_SECRET } from './module.js';
+
+/** The local Cognito's app client, at the app's registered callback URL (tests replay Cognito's redirect onto the real port). */
+export function localOptions(cognito: LocalCognito, redirectUri: string, overrides: Partial<CognitoModuleOptions> = {}): CognitoModuleOptions {
+  return { ...cognito.moduleOptions('webapp'), redirectUri, cookieSecret: COOKIE_SECRET, successRedirect: '/welcome', errorRedirect: '/login-error', ...overrides };
+}
 
 export type Platform = 'express' | 'fastify';
 export const PLATFORMS: Platform[] = ['express', 'fastify'];
