@@ -177,6 +177,18 @@ describe('JwksVerifierService', () => {
     }
   });
 
+  it('keeps no verified token with verifiedTokenCacheSize: 0 (nothing shared, so nothing frozen)', async () => {
+    const uncached = (await compileCognito({ issuer: jwks.issuer, verifiedTokenCacheSize: 0 })).get(JwksVerifierService);
+    const token = await mint(key, jwks.issuer, 'access', { jti: 'uncached' });
+    for (let round = 0; round < 4; round++) assert.equal(Object.isFrozen(await uncached.verifyAccessToken(token)), false, `round ${round}`);
+    assert.equal(uncached.verifyKnown(token, 'access'), undefined, 'the fast path never knows it');
+    // The control: with the default size, the second sighting is cached.
+    const cached = (await compileCognito({ issuer: jwks.issuer })).get(JwksVerifierService);
+    await cached.verifyAccessToken(token);
+    await cached.verifyAccessToken(token);
+    assert.equal(Object.isFrozen(cached.verifyKnown(token, 'access')), true);
+  });
+
   it('accepts a token whose iat is within the clock tolerance', async () => {
     const claims = await verifier.verifyIdToken(await mint(key, jwks.issuer, 'id', { iat: now() + 2 }));
     assert.equal(claims.sub, 'user-sub-1');

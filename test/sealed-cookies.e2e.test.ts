@@ -4,7 +4,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import type { CognitoModuleOptions } from '../lib/index.js';
 import { CookieSealer } from '../lib/http/cookie-sealer.js';
 import { LocalCognito } from '../lib/testing/index.js';
-import { cookiePairs, get, localOptions, PLATFORMS, startApp, type TestApp } from './support/app.js';
+import { cookiePairs, get, localOptions, PLATFORMS, startApp, witness, type TestApp } from './support/app.js';
 import { COOKIE_SECRET } from './support/module.js';
 
 /**
@@ -14,6 +14,8 @@ import { COOKIE_SECRET } from './support/module.js';
  */
 const REDIRECT_URI = 'http://127.0.0.1:3000/auth/callback';
 const ALICE = { username: 'alice', password: 'correct horse battery', email: 'alice@example.com', groups: Array.from({ length: 24 }, (_, i) => `group-${i}-${'x'.repeat(32)}`) };
+/** So many groups that the session fits in three cookies only without the ID token. */
+const CAROL = { username: 'carol', password: 'another good password', email: 'carol@example.com', groups: Array.from({ length: 80 }, (_, i) => `team-${i}-${'y'.repeat(42)}`) };
 const OTHER_SECRET = 'PQ8LGEv9sOoxbqmnzIv4PXeIxq-GYkyVV2wgeiR7PU0';
 
 /** Changes one character in the middle of part `index` of a compact JWE (`header..iv.ciphertext.tag`). */
@@ -59,7 +61,7 @@ for (const platform of PLATFORMS) {
     const me = async (cookies: string[]) => JSON.parse((await get(`${testApp.url}/me`, cookies)).body);
 
     before(async () => {
-      cognito = await LocalCognito.start({ users: [ALICE], clients: [{ clientId: 'webapp', clientSecret: 'webapp-secret-value', redirectUris: [REDIRECT_URI] }] });
+      cognito = await LocalCognito.start({ users: [ALICE, CAROL], clients: [{ clientId: 'webapp', clientSecret: 'webapp-secret-value', redirectUris: [REDIRECT_URI] }] });
       testApp = await startApp(platform, options({ sessionIncludeIdToken: true }));
       otherApp = await startApp(platform, options({ cookieSecret: OTHER_SECRET, sessionIncludeIdToken: true }));
     });
@@ -153,6 +155,23 @@ for (const platform of PLATFORMS) {
         });
       }
 
+      it('drops the ID token, with a warning, when the session would not fit in three cookies with it', async () => {
+        const { authorizeUrl, cookie } = await startLogin(testApp);
+        const redirect = await cognito.signIn(authorizeUrl.toString(), CAROL);
+        // Nest's logger is the one of the app started last: read what every test app logged.
+        const logged = witness.lines.length;
+        const finished = await get(`${testApp.url}${redirect.pathname}${redirect.search}`, [cookie]);
+        assert.equal(finished.location, '/welcome');
+        const cookies = cookiePairs(finished.setCookies).filter((pair) => pair.startsWith('cognito-session.'));
+        assert.ok(cookies.length >= 2 && cookies.length <= 3, `${cookies.length} chunks`);
+        for (const pair of cookies) assert.ok(pair.length < 4000);
+        assert.match(witness.lines.slice(logged).join('\n'), /The session is too large for its cookies with the ID token; storing it without/);
+        const state = await me(cookies);
+        assert.equal(state.status, 'active');
+        assert.equal(state.username, 'carol');
+        assert.equal(state.email, undefined, 'no ID token in the session');
+      });
+
       it('drops a session sealed under another secret', async () => {
         assert.deepEqual(await me(await session(otherApp)), { status: 'none' });
       });
@@ -177,3 +196,9 @@ for (const platform of PLATFORMS) {
     });
   });
 }
+
+describe('secrets in logs (sealed cookies)', () => {
+  it('logged no code, token, cookie value or secret during this file', () => {
+    witness.assertNoSecretLogged();
+  });
+});
