@@ -167,6 +167,19 @@ describe('options', () => {
     assert.ok(problems.some((problem) => problem.startsWith('clientSecret (COGNITO_APP_CLIENT_SECRET) must be a string')));
   });
 
+  it('reads a bare loopback host as http (a local Cognito), any other bare host as https', () => {
+    assert.equal(resolveCognitoConfig(baseOptions({ domain: '127.0.0.1:9000' })).domain, 'http://127.0.0.1:9000');
+    assert.equal(resolveCognitoConfig(baseOptions({ domain: 'localhost:9229' })).authorizeUrl, 'http://localhost:9229/oauth2/authorize');
+    assert.equal(resolveCognitoConfig(baseOptions({ domain: 'myapp.auth.eu-west-2.amazoncognito.com' })).domain, 'https://myapp.auth.eu-west-2.amazoncognito.com');
+    assert.equal(resolveCognitoConfig(baseOptions({ domain: '127.0.0.1.evil.example' })).domain, 'https://127.0.0.1.evil.example');
+  });
+
+  it('defaults postLogoutRedirect to / and checks it like the other redirects', () => {
+    assert.equal(resolveCognitoConfig(baseOptions()).postLogoutRedirect, '/');
+    assert.equal(resolveCognitoConfig(baseOptions({ postLogoutRedirect: '/api/bye' })).postLogoutRedirect, '/api/bye');
+    assert.match(problemsOf(baseOptions({ postLogoutRedirect: '//evil.example' }))[0], /^postLogoutRedirect \(COGNITO_POST_LOGOUT_REDIRECT_URL\) must be a path/);
+  });
+
   it('allows plain http for localhost and 127.0.0.1, and then drops Secure cookies', () => {
     const config = resolveCognitoConfig(baseOptions({ domain: 'http://127.0.0.1:9229', redirectUri: 'http://localhost:3000/cb' }));
     assert.equal(config.secureCookies, false);

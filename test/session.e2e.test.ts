@@ -269,6 +269,17 @@ for (const platform of PLATFORMS) {
       }
     });
 
+    it('sends the browser to postLogoutRedirect after a local sign-out (an app with a global prefix)', async () => {
+      const app = await start({ logoutUri: undefined, postLogoutRedirect: '/api/signed-out' });
+      try {
+        const { jar } = await login(app);
+        const response = await get(`${app.url}/auth/logout`, jar.header, SAME_ORIGIN);
+        assert.equal(response.location, '/api/signed-out');
+      } finally {
+        await app.close();
+      }
+    });
+
     it('signs the user out locally, redirecting to /, when no logoutUri is configured', async () => {
       const app = await start({ logoutUri: undefined });
       try {

@@ -36,6 +36,8 @@ export interface CognitoConfig {
   /** Cognito's `/logout` endpoint (not OIDC RP-initiated logout). */
   readonly logoutEndpoint: string;
   readonly logoutUri: string | undefined;
+  /** Where logout sends the browser when there is no `logoutUri`. */
+  readonly postLogoutRedirect: string;
   readonly logoutPath: string;
   readonly sessionRefreshMarginSeconds: number;
   readonly sessionMaxAgeSeconds: number;

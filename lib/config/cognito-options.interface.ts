@@ -111,10 +111,16 @@ export interface CognitoModuleOptions {
   loginTimeoutSeconds?: number;
   /**
    * A sign-out URL registered on the app client: after logout, Cognito's `/logout` sends the
-   * browser there. Without it, logout only clears this app's cookies and redirects to `/`.
+   * browser there. Without it, logout only clears this app's cookies and redirects to `postLogoutRedirect`.
    * Env: `COGNITO_LOGOUT_URL`.
    */
   logoutUri?: string;
+  /**
+   * Where the browser goes after logout when no `logoutUri` is configured (a path on this site,
+   * global prefix included, or an https URL). Env: `COGNITO_POST_LOGOUT_REDIRECT_URL`.
+   * @default '/'
+   */
+  postLogoutRedirect?: string;
   /**
    * Route that signs out (GET and POST). Env: `COGNITO_LOGOUT_PATH`.
    * @default 'auth/logout'
@@ -223,6 +229,7 @@ export const COGNITO_ENV_NAMES = {
   clockToleranceSeconds: 'COGNITO_CLOCK_TOLERANCE_SECONDS',
   loginTimeoutSeconds: 'COGNITO_LOGIN_TIMEOUT_SECONDS',
   logoutUri: 'COGNITO_LOGOUT_URL',
+  postLogoutRedirect: 'COGNITO_POST_LOGOUT_REDIRECT_URL',
   logoutPath: 'COGNITO_LOGOUT_PATH',
   sessionRefreshMarginSeconds: 'COGNITO_SESSION_REFRESH_MARGIN_SECONDS',
   sessionMaxAgeSeconds: 'COGNITO_SESSION_MAX_AGE_SECONDS',

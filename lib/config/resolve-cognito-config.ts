@@ -37,7 +37,9 @@ export function resolveCognitoConfig(input: unknown): CognitoConfig {
 
   // --- endpoints ------------------------------------------------------------
   const domainInput = read.requiredString('domain', 'the Hosted UI domain, e.g. "myapp.auth.eu-west-2.amazoncognito.com"');
-  const domain = domainInput === undefined ? undefined : read.origin('domain', /^[a-z]+:\/\//i.test(domainInput) ? domainInput : `https://${domainInput}`);
+  // A bare host is the Hosted UI over https; a bare loopback host is a local stand-in over http.
+  const bareScheme = domainInput !== undefined && /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/i.test(domainInput) ? 'http' : 'https';
+  const domain = domainInput === undefined ? undefined : read.origin('domain', /^[a-z]+:\/\//i.test(domainInput) ? domainInput : `${bareScheme}://${domainInput}`);
   const tokenUrl = read.url('tokenUrl', read.optionalString('tokenUrl')) ?? (domain && `${domain}/oauth2/token`);
   const issuer =
     read.url('issuer', read.optionalString('issuer'))?.replace(/\/+$/, '') ??
@@ -55,6 +57,7 @@ export function resolveCognitoConfig(input: unknown): CognitoConfig {
     read.fail('logoutPath', 'must differ from loginPath and callbackPath', logoutPath);
   }
   const logoutUri = read.url('logoutUri', read.optionalString('logoutUri'));
+  const postLogoutRedirect = read.redirect('postLogoutRedirect', read.optionalString('postLogoutRedirect') ?? '/');
   const successRedirect = read.redirect('successRedirect', read.optionalString('successRedirect') ?? '/');
   const errorRedirect = read.redirect('errorRedirect', read.optionalString('errorRedirect') ?? '/');
 
@@ -110,6 +113,7 @@ export function resolveCognitoConfig(input: unknown): CognitoConfig {
     loginPath: loginPath!,
     logoutPath: logoutPath!,
     logoutUri,
+    postLogoutRedirect: postLogoutRedirect!,
     successRedirect: successRedirect!,
     errorRedirect: errorRedirect!,
   };

@@ -142,7 +142,7 @@ export class CognitoSessionService {
       }
     }
     this.clear(response);
-    return this.logoutUrl() ?? '/';
+    return this.logoutUrl() ?? this.config.postLogoutRedirect;
   }
 
   private async refresh(stored: StoredSession): Promise<StoredSession> {
