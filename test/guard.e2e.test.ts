@@ -408,5 +408,11 @@ describe('testing an app with the guard', () => {
     assert.throws(() => RequireGroups(), /@RequireGroups\(\) needs at least one non-empty name/);
     assert.throws(() => RequireScopes([]), /@RequireScopes\(\) needs at least one non-empty name/);
     assert.throws(() => RequireGroups(['a'], { match: 'most' as any }), /"match" must be "any" or "all"/);
+    // An empty or non-string name in the list is refused too, alone or among good ones.
+    for (const names of [[''], ['admin', ''], ['admin', 42 as any]]) {
+      assert.throws(() => RequireGroups(...names), /@RequireGroups\(\) needs at least one non-empty name/, JSON.stringify(names));
+      assert.throws(() => RequireScopes(names), /@RequireScopes\(\) needs at least one non-empty name/, JSON.stringify(names));
+    }
+    assert.throws(() => TokenUse('refresh' as any), /@TokenUse\(\) takes "id" or "access"/);
   });
 });
