@@ -50,7 +50,10 @@ export const {
 function buildModule(definition: DynamicModule, extras: CognitoModuleExtras): DynamicModule {
   if (typeof extras.callbackHandler !== 'function') {
     throw new CognitoConfigurationError([
-      'callbackHandler is required: pass the class that implements CognitoCallbackHandler (e.g. `callbackHandler: LoginHandler`)',
+      'callbackHandler is required: pass the class that implements CognitoCallbackHandler beside the options, ' +
+        '`forRoot({ …, callbackHandler: LoginHandler })`, or with forRootAsync beside useFactory, ' +
+        '`forRootAsync({ imports, inject, useFactory, callbackHandler: LoginHandler })`. ' +
+        'It cannot come from the factory: the module is built before the factory runs',
     ]);
   }
   const routes = createCognitoControllers();

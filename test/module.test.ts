@@ -124,8 +124,23 @@ describe('CognitoModule', () => {
     assert.match(error.message, /redirectUri \(COGNITO_REDIRECT_URL\)/);
   });
 
-  it('requires a callbackHandler', () => {
-    assert.throws(() => CognitoModule.forRoot(baseOptions() as any), /callbackHandler is required/);
+  it('requires a callbackHandler, and says where it goes with forRootAsync', () => {
+    assert.throws(() => CognitoModule.forRoot(baseOptions() as any), /callbackHandler is required: .*forRootAsync\(\{ imports, inject, useFactory, callbackHandler: LoginHandler \}\)/);
+    assert.throws(
+      () => CognitoModule.forRootAsync({ useFactory: () => ({ ...baseOptions(), callbackHandler: NoopHandler }) } as any),
+      /It cannot come from the factory/,
+    );
+  });
+
+  it('says that a callbackHandler returned by the factory belongs beside useFactory', async () => {
+    @Module({
+      imports: [CognitoModule.forRootAsync({ useFactory: () => ({ ...baseOptions(), callbackHandler: NoopHandler, isGlobal: true }) as any, callbackHandler: NoopHandler })],
+    })
+    class AppModule {}
+    const error = await NestFactory.create(AppModule, { logger: false, abortOnError: false }).catch((caught: unknown) => caught);
+    assert.ok(error instanceof CognitoConfigurationError, String(error));
+    assert.match(error.message, /callbackHandler is not an option the factory can return: with forRootAsync, pass it beside useFactory/);
+    assert.match(error.message, /isGlobal is not an option the factory can return/);
   });
 
   it('lets two applications in one process use different routes', async () => {

@@ -3,6 +3,9 @@ import type { CognitoConfig, TrustedPool } from './cognito-config.js';
 import { COGNITO_ENV_NAMES } from './cognito-options.interface.js';
 import { CLIENT_ID, OptionReader, POOL_ID, REGION } from './option-reader.js';
 
+/** What shapes the module (set when it is imported), never an option the factory returns. */
+const MODULE_SHAPE = new Set(['callbackHandler', 'isGlobal', 'imports']);
+
 /**
  * Checks the options, applies defaults and derives the URLs. Throws one
  * `CognitoConfigurationError` that lists every problem, naming the option and its
@@ -84,7 +87,12 @@ export function resolveCognitoConfig(input: unknown): CognitoConfig {
   const otherPools = additionalPools(read, issuer);
 
   for (const key of Object.keys(input)) {
-    if (!(key in COGNITO_ENV_NAMES)) read.problems.push(`${key} is not an option of CognitoModule (misspelled?)`);
+    if (key in COGNITO_ENV_NAMES) continue;
+    if (MODULE_SHAPE.has(key)) {
+      read.problems.push(`${key} is not an option the factory can return: with forRootAsync, pass it beside useFactory (forRootAsync({ useFactory, inject, ${key} }))`);
+    } else {
+      read.problems.push(`${key} is not an option of CognitoModule (misspelled?)`);
+    }
   }
   if (read.problems.length > 0) throw new CognitoConfigurationError(read.problems);
 
