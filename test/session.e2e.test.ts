@@ -269,27 +269,22 @@ for (const platform of PLATFORMS) {
       }
     });
 
-    it('sends the browser to postLogoutRedirect after a local sign-out (an app with a global prefix)', async () => {
-      const app = await start({ logoutUri: undefined, postLogoutRedirect: '/api/signed-out' });
-      try {
-        const { jar } = await login(app);
-        const response = await get(`${app.url}/auth/logout`, jar.header, SAME_ORIGIN);
-        assert.equal(response.location, '/api/signed-out');
-      } finally {
-        await app.close();
-      }
-    });
-
-    it('signs the user out locally, redirecting to /, when no logoutUri is configured', async () => {
-      const app = await start({ logoutUri: undefined });
-      try {
-        const { jar } = await login(app);
-        const response = await get(`${app.url}/auth/logout`, jar.header, SAME_ORIGIN);
-        assert.equal(response.location, '/');
-      } finally {
-        await app.close();
-      }
-    });
+    for (const [overrides, destination] of [
+      [{ logoutUri: undefined }, '/'],
+      // An app with a global prefix has no page at /.
+      [{ logoutUri: undefined, postLogoutRedirect: '/api/signed-out' }, '/api/signed-out'],
+    ] as [Partial<CognitoModuleOptions>, string][]) {
+      it(`signs the user out locally, redirecting to ${destination}, when no logoutUri is configured`, async () => {
+        const app = await start(overrides);
+        try {
+          const { jar } = await login(app);
+          const response = await get(`${app.url}/auth/logout`, jar.header, SAME_ORIGIN);
+          assert.equal(response.location, destination);
+        } finally {
+          await app.close();
+        }
+      });
+    }
   });
 }
 

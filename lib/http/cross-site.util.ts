@@ -31,6 +31,20 @@ export function crossSiteRefusal(request: unknown, config: Pick<CognitoConfig, '
   return 'it carries no Sec-Fetch-Site, Origin or Referer header';
 }
 
+/**
+ * Whether a request is a page the user navigates to (`Sec-Fetch-Dest: document`) or comes from
+ * the app's own pages (`Sec-Fetch-Site`). Clients that send neither header (servers, tests, old
+ * browsers) are not another site's images, frames or scripts.
+ *
+ * @internal
+ */
+export function isNavigationOrSameOrigin(request: unknown): boolean {
+  const headers = (request as { headers?: Record<string, unknown> } | undefined)?.headers ?? {};
+  const dest = single(headers['sec-fetch-dest']);
+  const site = single(headers['sec-fetch-site'])?.toLowerCase();
+  return dest === undefined || dest.toLowerCase() === 'document' || site === 'same-origin' || site === 'none';
+}
+
 function isAllowed(origin: string | undefined, { appOrigin, trustedOrigins }: Pick<CognitoConfig, 'appOrigin' | 'trustedOrigins'>): boolean {
   if (origin === undefined) return false;
   const normalised = originOf(origin);

@@ -8,6 +8,7 @@ import { CognitoError } from '../errors/cognito.error.js';
 import { LoginFlowError } from '../errors/login-flow.error.js';
 import { UnexpectedLoginError } from '../errors/unexpected-login.error.js';
 import { singleQueryValue } from '../http/cookies.util.js';
+import { isNavigationOrSameOrigin } from '../http/cross-site.util.js';
 import { CognitoSessionService } from '../session/cognito-session.service.js';
 import { JwksVerifierService } from '../tokens/jwks-verifier.service.js';
 import { TokenExchangeService } from '../tokens/token-exchange.service.js';
@@ -149,18 +150,6 @@ export class LoginFlowService implements OnApplicationBootstrap {
     if (error instanceof CallbackHandlerError || error instanceof UnexpectedLoginError) this.logger.error(line);
     else this.logger.warn(line);
   }
-}
-
-/**
- * Browsers say what a request is for (`Sec-Fetch-Dest`) and where it comes from
- * (`Sec-Fetch-Site`): a login is a page the user navigates to, or a request of the app's own
- * pages. Clients that send neither (servers, tests, old browsers) are not browsers attacking.
- */
-function isNavigationOrSameOrigin(request: unknown): boolean {
-  const headers = (request as { headers?: Record<string, unknown> } | undefined)?.headers ?? {};
-  const dest = headers['sec-fetch-dest'];
-  const site = headers['sec-fetch-site'];
-  return dest === undefined || dest === 'document' || site === 'same-origin' || site === 'none';
 }
 
 function randomToken(bytes = 32): string {

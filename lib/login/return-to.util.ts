@@ -31,14 +31,13 @@ export function isSitePath(value: string): boolean {
  */
 export function sanitizeReturnTo(value: string | undefined): string | undefined {
   if (value === undefined || value.length > MAX_RETURN_TO_LENGTH || !isSitePath(value) || value.includes('\\')) return undefined;
-  const url = new URL(value, SAME_ORIGIN);
-  const normalised = `${url.pathname}${url.search}${url.hash}`;
-  return isSitePath(normalised) && normalised === pathOf(normalised) ? normalised : undefined;
+  const normalised = pathOf(new URL(value, SAME_ORIGIN));
+  // A safe path is a fixed point of the parser: reading it again changes nothing.
+  return isSitePath(normalised) && normalised === pathOf(new URL(normalised, SAME_ORIGIN)) ? normalised : undefined;
 }
 
-/** What a path reads as once more through the URL parser: a safe path is a fixed point. */
-function pathOf(value: string): string {
-  const url = new URL(value, SAME_ORIGIN);
+/** The path, query and fragment of a URL: what a Location on this site carries. */
+function pathOf(url: URL): string {
   return `${url.pathname}${url.search}${url.hash}`;
 }
 
@@ -57,7 +56,7 @@ export function resolveRedirectTarget(value: unknown, appOrigin: string): string
     // Sent percent-encoded (a Location header carries no raw non-ASCII); should encoding or dot
     // segments turn it into `//host`, the same-origin URL is sent in full instead.
     const url = new URL(value, appOrigin);
-    const path = `${url.pathname}${url.search}${url.hash}`;
+    const path = pathOf(url);
     return isSitePath(path) ? path : url.href;
   }
   if (!value.startsWith('/') && !/^https?:\/\//i.test(value)) return undefined;
