@@ -63,11 +63,11 @@ export class LoginStateService {
     const pendingBytes = pending.reduce((sum, [other, value]) => sum + byteLength(other, value), 0);
     const otherBytes = Math.max(0, cookieHeaderBytes(request) - pendingBytes);
 
-    let sealed = await this.sealer.seal('login-state', login, this.config.loginTimeoutSeconds);
+    let sealed = this.sealer.seal('login-state', login, this.config.loginTimeoutSeconds);
     const fits = (value: string) =>
       byteLength(name, value) <= MAX_LOGIN_COOKIE_BYTES && otherBytes + byteLength(name, value) <= MAX_COOKIE_HEADER_BYTES;
     if (!fits(sealed) && login.returnTo !== undefined) {
-      sealed = await this.sealer.seal('login-state', { ...login, returnTo: undefined }, this.config.loginTimeoutSeconds);
+      sealed = this.sealer.seal('login-state', { ...login, returnTo: undefined }, this.config.loginTimeoutSeconds);
     }
 
     let total = byteLength(name, sealed) + pendingBytes;
@@ -98,7 +98,7 @@ export class LoginStateService {
       return { error: new LoginFlowError(others ? 'ERR_STATE_MISMATCH' : 'ERR_LOGIN_COOKIE_MISSING'), clear: [] };
     }
     const clear = [this.cookie(name, '')];
-    const opened = await this.sealer.open('login-state', sealed);
+    const opened = this.sealer.open('login-state', sealed);
     if (opened === 'expired') return { error: new LoginFlowError('ERR_LOGIN_EXPIRED'), clear };
     const login = asLoginState(opened);
     if (login === undefined) return { error: new LoginFlowError('ERR_LOGIN_COOKIE_INVALID'), clear };

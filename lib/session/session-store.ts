@@ -46,7 +46,7 @@ export class SessionStore {
       chunks.push(chunk);
     }
     if (chunks.length === 0) return [...cookies.keys()].some((name) => name.startsWith(this.prefix)) ? 'invalid' : undefined;
-    const opened = await this.sealer.open('session', chunks.join(''));
+    const opened = this.sealer.open('session', chunks.join(''));
     const { at, rt, it } = (opened ?? {}) as Record<string, unknown>;
     if (typeof at !== 'string' || (rt !== undefined && typeof rt !== 'string') || (it !== undefined && typeof it !== 'string')) return 'invalid';
     return { at, rt, it };
@@ -54,7 +54,7 @@ export class SessionStore {
 
   /** The cookies that store `session`, or `undefined` when it is too large even without the ID token. */
   async write(session: StoredSession): Promise<SetCookie[] | undefined> {
-    const sealed = await this.sealer.seal('session', session, this.config.sessionMaxAgeSeconds);
+    const sealed = this.sealer.seal('session', session, this.config.sessionMaxAgeSeconds);
     const chunks = sealed.match(new RegExp(`.{1,${CHUNK_LENGTH}}`, 'g')) ?? [];
     if (chunks.length > MAX_CHUNKS) return undefined;
     return [

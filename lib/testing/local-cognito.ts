@@ -1,5 +1,4 @@
-import { createPrivateKey, generateKeyPairSync, randomUUID, type JsonWebKey } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { createPrivateKey, generateKeyPairSync, randomUUID, sign, type JsonWebKey } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { renderErrorPage, renderSignInPage } from './hosted-ui-page.js';
@@ -145,7 +144,10 @@ export class LocalCognito {
       else payload[name] = value;
     }
     const jwk = tokenUse === 'id' ? this.keys.id : this.keys.access;
-    return new SignJWT(payload).setProtectedHeader({ alg: 'RS256', kid: jwk.kid! }).sign(createPrivateKey({ key: jwk, format: 'jwk' }));
+    const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url');
+    const signingInput = `${encode({ alg: 'RS256', kid: jwk.kid })}.${encode(payload)}`;
+    const signature = sign('sha256', Buffer.from(signingInput), createPrivateKey({ key: jwk, format: 'jwk' }));
+    return `${signingInput}.${signature.toString('base64url')}`;
   }
 
   async stop(): Promise<void> {
