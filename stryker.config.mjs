@@ -4,7 +4,7 @@
 // time), the sandbox is compiled with tsc, and the tap runner runs each compiled test file as its
 // own node process (node:test speaks TAP): coverage is per file, so a mutant runs only the files
 // that reach it.
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 
 const folders = (process.env.MUTATE ?? 'login,session,guards,tokens,http').split(',');
 /** The packaging, browser and bench tests reach the same code through slower doors. */
@@ -14,10 +14,21 @@ const slow = new Set(['packaging.test.ts', 'browser.e2e.test.ts', 'bench.test.ts
  * first file that fails, so the quick files kill most mutants before these start.
  */
 const last = ['jwks-verifier.test.ts', 'guard.sources.e2e.test.ts', 'verifier.attacks.test.ts', 'removed-key.test.ts', 'session.e2e.test.ts'];
-const testFiles = readdirSync('test')
-  .filter((name) => name.endsWith('.test.ts') && !slow.has(name))
-  .sort((a, b) => last.indexOf(a) - last.indexOf(b) || a.localeCompare(b))
-  .map((name) => `build/test/${name.replace(/\.ts$/, '.js')}`);
+const compiled = (folder) => (name) => `build/${folder}/${name.replace(/\.ts$/, '.js')}`;
+/** Direct tests of the services behind the HTTP layer (`test/unit/`): they take a second, so they run first. */
+const unitFiles = existsSync('test/unit')
+  ? readdirSync('test/unit')
+      .filter((name) => name.endsWith('.test.ts'))
+      .sort()
+      .map(compiled('test/unit'))
+  : [];
+const testFiles = [
+  ...unitFiles,
+  ...readdirSync('test')
+    .filter((name) => name.endsWith('.test.ts') && !slow.has(name))
+    .sort((a, b) => last.indexOf(a) - last.indexOf(b) || a.localeCompare(b))
+    .map(compiled('test')),
+];
 
 export default {
   testRunner: 'tap',
