@@ -138,6 +138,23 @@ describe('JwksVerifierService checks', () => {
     assert.equal(verifier.verifyKnown(42 as unknown as string, 'access'), undefined);
   });
 
+  it('remembers a long-lived token for a day at most', async (t) => {
+    freeze(t);
+    const longLived = await compileCognito({ issuer: jwks.issuer, jwksCacheTimeout: 7 * 24 * 3600 });
+    try {
+      const other = longLived.get(JwksVerifierService);
+      const token = await accessToken({ exp: now + 3 * 24 * 3600, jti: 'long' });
+      await other.verifyAccessToken(token);
+      await other.verifyAccessToken(token);
+      now += 24 * 3600 - 1;
+      assert.equal(other.verifyKnown(token, 'access')?.jti, 'long');
+      now += 1;
+      assert.equal(other.verifyKnown(token, 'access'), undefined);
+    } finally {
+      await longLived.close();
+    }
+  });
+
   it('forgets a remembered token once it expires beyond the tolerance, not before', async (t) => {
     freeze(t);
     const token = await accessToken({ exp: now + 10, jti: 'short' });
