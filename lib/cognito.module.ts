@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
 import { CognitoConfigurableModule } from './cognito.module-definition.js';
+import { claimSingleBuild } from './single-build.js';
+
+claimSingleBuild();
 
 /**
  * Amazon Cognito Hosted UI login for NestJS.

@@ -46,6 +46,8 @@ export class LocalCognito {
   ) {}
 
   static async start(options: LocalCognitoOptions): Promise<LocalCognito> {
+    const outsideJest = localCognitoOutsideJest();
+    if (outsideJest !== undefined) return outsideJest.start(options);
     const userPoolId = options.userPoolId ?? 'eu-west-2_LocalPool1';
     const Provider = await loadOidcProvider();
     const server = createServer();
@@ -249,8 +251,35 @@ async function loadOidcProvider(): Promise<any> {
   // A variable specifier keeps the optional peer out of the type graph and the main entry.
   const name = 'oidc-provider';
   try {
-    return (await import(name)).default;
+    return (typeof require === 'function' ? require(name) : await import(name)).default;
   } catch (error) {
     throw new Error('LocalCognito needs the "oidc-provider" package: npm install --save-dev oidc-provider', { cause: error });
+  }
+}
+
+/**
+ * `oidc-provider` is ES modules only. The CommonJS build loads it with `require`, which Node
+ * 20.19+ and 22.12+ can do, but Jest's `require` cannot (unless Jest runs with
+ * `--experimental-vm-modules` on Node 24.9+), and Jest also answers `node:module` with its own
+ * loader. Loading it through Node's loader is not enough either: it would live in another realm
+ * than the test, and it checks that its configuration objects are plain objects of its realm.
+ *
+ * So, inside Jest's sandbox, the whole local Cognito runs outside it: this same file, loaded by
+ * Node's own loader (reached through the main context's `process`). It is a server that shares
+ * no module state with the tests; they talk to it over HTTP and through its methods.
+ *
+ * @returns that class, or `undefined` where `oidc-provider` loads here (or this is the ESM build).
+ */
+function localCognitoOutsideJest(): typeof LocalCognito | undefined {
+  if (typeof require !== 'function' || typeof __filename !== 'string') return undefined;
+  try {
+    require('oidc-provider');
+    return undefined;
+  } catch {
+    const vm = require('node:vm') as typeof import('node:vm');
+    if (vm.runInThisContext('globalThis') === globalThis) return undefined; // not sandboxed: really missing
+    const mainProcess = vm.runInThisContext('process') as NodeJS.Process;
+    const nodeModule = mainProcess.getBuiltinModule?.('node:module');
+    return nodeModule?.createRequire(__filename)(__filename).LocalCognito;
   }
 }

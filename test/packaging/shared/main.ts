@@ -1,5 +1,6 @@
-// The same program is built as an ESM app (NestJS 12) and as a CommonJS app (NestJS 11) by
-// test/packaging.test.ts, against the packed tarball of this package.
+// Copied into each app of test/packaging as src/main.ts, built with the app's tsconfig.build.json
+// and run with node (ES modules or CommonJS, NestJS 12 or 11), against the packed tarball of
+// this package: a production build that boots, and a login that completes.
 import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
