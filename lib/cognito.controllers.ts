@@ -1,4 +1,4 @@
-import { BadRequestException, Controller, ForbiddenException, Get, Inject, Post, Query, Req, Res, type Type } from '@nestjs/common';
+import { BadRequestException, Controller, ForbiddenException, Get, Inject, Post, Query, Req, Res, VERSION_NEUTRAL, type Type } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { COGNITO_CONFIG, COGNITO_ROUTES } from './cognito.constants.js';
 import type { CognitoConfig } from './config/cognito-config.js';
@@ -7,18 +7,7 @@ import { crossSiteRefusal } from './http/cross-site.util.js';
 import { Public } from './guards/auth.decorators.js';
 import { CognitoSessionService } from './session/cognito-session.service.js';
 import { type FlowStep, InvalidLoginRequest, LoginFlowService } from './login/login-flow.service.js';
-
-/**
- * Sends a flow step over the platform's response (Express or Fastify): cookies, then
- * a 302 that no cache may keep.
- */
-function send(adapterHost: HttpAdapterHost, response: unknown, step: FlowStep): void {
-  const adapter = adapterHost.httpAdapter;
-  for (const cookie of step.cookies) adapter.appendHeader(response, 'Set-Cookie', cookie);
-  if (step.redirectTo === undefined) return;
-  adapter.setHeader(response, 'Cache-Control', 'no-store');
-  adapter.redirect(response, 302, step.redirectTo);
-}
+import { send } from './cognito.routes.js';
 
 /**
  * The page a cross-site `GET` of the logout route gets: one button that posts to the same URL,
@@ -42,7 +31,8 @@ function sendConfirmationPage(adapterHost: HttpAdapterHost, response: unknown): 
 }
 
 /**
- * Builds the login, callback and logout controllers of one `CognitoModule` import. Classes are
+ * Builds the login and logout controllers of one `CognitoModule` import (the callback is not a
+ * controller: see `CognitoRoutes`). Classes are
  * made per import because their paths come from options that may resolve asynchronously:
  * the `COGNITO_ROUTES` provider stamps the paths once the options are known, which
  * Nest does before it registers routes.
@@ -69,24 +59,6 @@ export function createCognitoControllers(): { controllers: Type[]; applyPaths(co
         if (error instanceof InvalidLoginRequest) throw new BadRequestException(error.message);
         throw error;
       }
-      send(this.adapterHost, response, step);
-    }
-  }
-
-  @Public()
-  @Controller()
-  class CognitoCallbackController {
-    constructor(
-      private readonly flow: LoginFlowService,
-      private readonly adapterHost: HttpAdapterHost,
-      @Inject(COGNITO_ROUTES) _routes: unknown,
-    ) {}
-
-    @Get()
-    async callback(@Req() request: unknown, @Res() response: unknown, @Query() query: unknown): Promise<void> {
-      const adapter = this.adapterHost.httpAdapter;
-      const step = await this.flow.finish({ request, response }, query, () => adapter.isHeadersSent(response));
-      if (adapter.isHeadersSent(response)) return;
       send(this.adapterHost, response, step);
     }
   }
@@ -129,11 +101,11 @@ export function createCognitoControllers(): { controllers: Type[]; applyPaths(co
   }
 
   return {
-    controllers: [CognitoLoginController, CognitoCallbackController, CognitoLogoutController],
+    controllers: [CognitoLoginController, CognitoLogoutController],
     applyPaths(config) {
-      Controller(config.loginPath)(CognitoLoginController);
-      Controller(config.callbackPath)(CognitoCallbackController);
-      Controller(config.logoutPath)(CognitoLogoutController);
+      // Version-neutral: with URI versioning on, signing in is not part of any API version.
+      Controller({ path: config.loginPath, version: VERSION_NEUTRAL })(CognitoLoginController);
+      Controller({ path: config.logoutPath, version: VERSION_NEUTRAL })(CognitoLogoutController);
     },
   };
 }

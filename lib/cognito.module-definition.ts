@@ -10,6 +10,7 @@ import { CookieSealer } from './http/cookie-sealer.js';
 import type { CognitoCallbackHandler } from './login/cognito-callback-handler.interface.js';
 import { LoginFlowService } from './login/login-flow.service.js';
 import { createCognitoControllers } from './cognito.controllers.js';
+import { COGNITO_MODULE_CLASS, CognitoRoutes } from './cognito.routes.js';
 import { LoginStateService } from './login/login-state.service.js';
 import { CognitoAuthGuard } from './guards/cognito-auth.guard.js';
 import { CognitoSessionService } from './session/cognito-session.service.js';
@@ -65,6 +66,8 @@ function buildModule(definition: DynamicModule, extras: CognitoModuleExtras): Dy
       useFactory: (config: CognitoConfig) => routes.applyPaths(config),
       inject: [COGNITO_CONFIG],
     },
+    { provide: COGNITO_MODULE_CLASS, useValue: definition.module },
+    CognitoRoutes,
     { provide: COGNITO_CALLBACK_HANDLER, useClass: extras.callbackHandler },
     CognitoHttpClient,
     CookieSealer,

@@ -17,7 +17,10 @@ export interface CognitoConfig {
   readonly trustedOrigins: readonly string[];
   /** Refuse cross-site unsafe requests authenticated by the session cookie. */
   readonly csrfProtection: boolean;
+  /** Where the callback is served, exactly (no global prefix applies): the path of `redirectUri`, or `callbackPath`. */
   readonly callbackPath: string;
+  /** Whether `callbackPath` was set (a reverse proxy rewrites paths) rather than taken from `redirectUri`. */
+  readonly callbackPathFromOption: boolean;
   readonly loginPath: string;
   readonly successRedirect: string;
   readonly errorRedirect: string;

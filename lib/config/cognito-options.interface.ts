@@ -29,7 +29,9 @@ export interface CognitoModuleOptions {
   /** The callback URL registered on the app client, character for character. Env: `COGNITO_REDIRECT_URL`. */
   redirectUri: string;
   /**
-   * Route of the callback controller. Env: `COGNITO_CALLBACK_URL_PATH`.
+   * The path the app serves the callback at, exactly: no global prefix, version or RouterModule
+   * path is added. Set it only behind a reverse proxy that rewrites the path of `redirectUri`
+   * (the module then logs a warning naming both). Env: `COGNITO_CALLBACK_URL_PATH`.
    * @default the path of `redirectUri`
    */
   callbackPath?: string;

@@ -52,7 +52,8 @@ export function resolveCognitoConfig(input: unknown): CognitoConfig {
   if (redirectUri !== undefined && new URL(redirectUri).hash) read.fail('redirectUri', 'must not contain a fragment', redirectUri);
 
   // --- routes and redirects ------------------------------------------------
-  const callbackPath = read.route('callbackPath', read.optionalString('callbackPath') ?? (redirectUri && new URL(redirectUri).pathname));
+  const explicitCallbackPath = read.optionalString('callbackPath');
+  const callbackPath = read.route('callbackPath', explicitCallbackPath ?? (redirectUri && new URL(redirectUri).pathname));
   const loginPath = read.route('loginPath', read.optionalString('loginPath') ?? 'auth/login');
   const logoutPath = read.route('logoutPath', read.optionalString('logoutPath') ?? 'auth/logout');
   if (callbackPath !== undefined && callbackPath === loginPath) read.fail('loginPath', 'must differ from callbackPath', loginPath);
@@ -118,6 +119,7 @@ export function resolveCognitoConfig(input: unknown): CognitoConfig {
     appOrigin: new URL(redirectUri!).origin,
     secureCookies: new URL(redirectUri!).protocol === 'https:',
     callbackPath: callbackPath!,
+    callbackPathFromOption: explicitCallbackPath !== undefined,
     loginPath: loginPath!,
     logoutPath: logoutPath!,
     logoutUri,

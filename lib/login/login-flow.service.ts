@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
 import { COGNITO_CALLBACK_HANDLER, COGNITO_CONFIG } from '../cognito.constants.js';
 import type { CognitoConfig } from '../config/cognito-config.js';
@@ -7,6 +7,7 @@ import { CallbackHandlerError } from '../errors/callback-handler.error.js';
 import { CognitoError } from '../errors/cognito.error.js';
 import { LoginFlowError } from '../errors/login-flow.error.js';
 import { UnexpectedLoginError } from '../errors/unexpected-login.error.js';
+import { describeError, nameOf } from '../errors/describe-error.util.js';
 import { singleQueryValue } from '../http/cookies.util.js';
 import { isNavigationOrSameOrigin } from '../http/cross-site.util.js';
 import { CognitoSessionService } from '../session/cognito-session.service.js';
@@ -43,7 +44,7 @@ export class InvalidLoginRequest extends Error {}
  * @internal
  */
 @Injectable()
-export class LoginFlowService implements OnApplicationBootstrap {
+export class LoginFlowService {
   private readonly logger = new Logger('CognitoModule');
 
   constructor(
@@ -54,13 +55,6 @@ export class LoginFlowService implements OnApplicationBootstrap {
     private readonly verifier: JwksVerifierService,
     private readonly session: CognitoSessionService,
   ) {}
-
-  onApplicationBootstrap(): void {
-    const { userPoolId, region, domain, loginPath, callbackPath } = this.config;
-    const local = /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:|$)/.test(domain);
-    const cognito = local ? `local Cognito at ${domain} (user pool ${userPoolId})` : `user pool ${userPoolId} (${region}), Hosted UI ${domain}`;
-    this.logger.log(`Using ${cognito}; login starts at /${loginPath}, callback at /${callbackPath}`);
-  }
 
   async start(request: unknown, query: unknown): Promise<FlowStep> {
     // Each start sets a cookie: another site's images or frames must not be able to pile them up.
@@ -145,7 +139,7 @@ export class LoginFlowService implements OnApplicationBootstrap {
     // Our messages never contain tokens, codes or secrets. A cause is the app's own handler
     // error or a bug of ours: only its name and code are logged, since the app's message may
     // hold anything (a token, a user's data).
-    const cause = error.cause === undefined ? '' : ` (cause: ${describeCause(error.cause)})`;
+    const cause = error.cause === undefined ? '' : ` (cause: ${describeError(error.cause)})`;
     const line = `Login failed: ${error.code}: ${error.message}${cause}`;
     if (error instanceof CallbackHandlerError || error instanceof UnexpectedLoginError) this.logger.error(line);
     else this.logger.warn(line);
@@ -154,26 +148,4 @@ export class LoginFlowService implements OnApplicationBootstrap {
 
 function randomToken(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');
-}
-
-/** A class name is safe to log; anything else an error calls itself is not. */
-function nameOf(error: unknown): string {
-  if (!(error instanceof Error)) return typeof error;
-  try {
-    return typeof error.name === 'string' && /^[\w$.-]{1,64}$/.test(error.name) ? error.name : 'Error';
-  } catch {
-    return 'Error'; // a getter that throws: the callback still never fails
-  }
-}
-
-/** An error's name and, when it has a short identifier-like one, its `code`: nothing the app wrote as text. */
-function describeCause(cause: unknown): string {
-  let code: unknown;
-  try {
-    code = (cause as { code?: unknown } | null)?.code;
-  } catch {
-    code = undefined;
-  }
-  const safeCode = (typeof code === 'string' && /^[\w.-]{1,64}$/.test(code)) || typeof code === 'number' ? ` [${String(code)}]` : '';
-  return `${nameOf(cause)}${safeCode}`;
 }

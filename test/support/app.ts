@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
-import { Controller, Get, Injectable, Module, Req, Res, type INestApplication, type LoggerService } from '@nestjs/common';
+import { Controller, Get, Injectable, Module, Req, Res, type INestApplication, type LoggerService, type ModuleMetadata, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -116,18 +116,28 @@ export interface TestApp {
 }
 
 /** A real Nest application with CognitoModule, listening on 127.0.0.1 port 0. */
-export async function startApp(platform: Platform, options: CognitoModuleOptions): Promise<TestApp> {
+/** How a test shapes the app around the module, as apps do in main.ts and their root module. */
+export interface AppSetup {
+  /** Called before the app listens: a global prefix, versioning. */
+  configure?(app: INestApplication): void;
+  /** More imports of the root module (a RouterModule), and more controllers. */
+  imports?: ModuleMetadata['imports'];
+  controllers?: Type[];
+}
+
+export async function startApp(platform: Platform, options: CognitoModuleOptions, setup: AppSetup = {}): Promise<TestApp> {
   if (options.clientSecret) witness.secrets.add(options.clientSecret);
   for (const secret of [options.cookieSecret].flat()) witness.secrets.add(secret);
   @Module({
-    imports: [CognitoModule.forRoot({ ...options, imports: [RecorderModule], callbackHandler: RecordingHandler }), RecorderModule],
-    controllers: [HomeController],
+    imports: [CognitoModule.forRoot({ ...options, imports: [RecorderModule], callbackHandler: RecordingHandler }), RecorderModule, ...(setup.imports ?? [])],
+    controllers: [HomeController, ...(setup.controllers ?? [])],
   })
   class AppModule {}
 
   const logger = new CapturingLogger();
   const adapter = platform === 'express' ? new ExpressAdapter() : new FastifyAdapter();
   const app = await NestFactory.create(AppModule, adapter, { logger, abortOnError: false });
+  setup.configure?.(app);
   await app.listen(0, '127.0.0.1');
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
   return { app, url, recorder: app.get(LoginRecorder), logger, close: () => app.close() };
