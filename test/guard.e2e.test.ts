@@ -178,18 +178,25 @@ for (const platform of PLATFORMS) {
       }
     });
 
-    const unauthorized: { name: string; token: () => Promise<string | undefined> | string | undefined; description: string; path?: string }[] = [
+    const unauthorized: { name: string; token: () => Promise<string | undefined> | string | undefined; description: string | (() => string); path?: string }[] = [
       { name: 'an expired token', token: () => cognito.mintAccessToken({ expiresInSeconds: -120 }), description: 'The token has expired' },
       { name: 'a token for another app client', token: () => cognito.mintAccessToken({ clientId: 'other-client' }), description: "The token's 'client_id' claim is not this app client" },
-      { name: 'a token from another user pool', token: () => cognito.mintAccessToken({ issuer: 'https://cognito-idp.eu-west-2.amazonaws.com/eu-west-2_Other' }), description: "The token's 'iss' claim does not match the user pool" },
+      { name: 'a token from another user pool', token: () => cognito.mintAccessToken({ issuer: 'https://cognito-idp.eu-west-2.amazonaws.com/eu-west-2_Other' }), description: () => `The token's 'iss' claim does not match the user pool (expected '${cognito.issuer}', received 'https://cognito-idp.eu-west-2.amazonaws.com/eu-west-2_Other')` },
+      {
+        name: 'a token whose issuer holds quotes, a line break and an emoji (shown, shortened, never echoed raw)',
+        token: () => cognito.mintAccessToken({ issuer: `https://evil.example/"pool"\\\n\u{1F600}${'x'.repeat(300)}` }),
+        description: () => `The token's 'iss' claim does not match the user pool (expected '${cognito.issuer}', received 'https://evil.example/?pool?????${'x'.repeat(200 - 'https://evil.example/?pool?????'.length)}...')` // quote, backslash, line break, and the emoji's two UTF-16 units,
+      },
+      { name: 'a token without an issuer', token: () => cognito.mintAccessToken({ claims: { iss: undefined } }), description: () => `The token's 'iss' claim does not match the user pool (expected '${cognito.issuer}', received none)` },
       { name: 'an ID token on an access-token route', token: () => cognito.mintIdToken(), description: "The token's 'token_use' claim is not 'access'" },
       { name: 'an access token on an ID-token route', path: '/api/id', token: () => cognito.mintAccessToken(), description: "The token's 'token_use' claim is not 'id'" },
       { name: 'a Bearer scheme without a token', token: () => 'Bearer ', description: "The Authorization header is not 'Bearer <token>'" },
       { name: 'a Bearer scheme with two tokens', token: () => 'Bearer a.b.c d.e.f', description: "The Authorization header is not 'Bearer <token>'" },
       { name: 'garbage', token: () => 'not-a-jwt', description: 'Malformed token: a JWT has three dot-separated parts' },
     ];
-    for (const { name, token, description, path = '/api/profile' } of unauthorized) {
+    for (const { name, token, description: expected, path = '/api/profile' } of unauthorized) {
       it(`answers 401 with an invalid_token challenge for ${name}`, async () => {
+        const description = typeof expected === 'function' ? expected() : expected;
         const value = await token();
         const response = await call(`${url}${path}`, { token: value });
         assert.equal(response.status, 401);

@@ -131,7 +131,14 @@ export class JwksVerifierService implements OnApplicationBootstrap {
     if (typeof header.kid !== 'string') throw new JwtVerificationError('ERR_JWT_MALFORMED', 'Malformed token: the header has no "kid"');
     // The issuer picks the key set from the allow-list; a URL is never built from the token.
     const pool = typeof payload.iss === 'string' ? this.pools.get(payload.iss) : undefined;
-    if (pool === undefined) throw claimError('iss', 'does not match the user pool');
+    if (pool === undefined) {
+      // Issuers are public URLs, and the received one is what a developer needs to see to fix a
+      // misconfigured pool, region or local Cognito. It comes from the token, so it is shortened
+      // and escaped to printable ASCII (it ends up in logs and a WWW-Authenticate header).
+      const expected = [...this.pools.keys()].map((issuer) => `"${issuer}"`).join(' or ');
+      const received = typeof payload.iss === 'string' ? `"${printable(payload.iss)}"` : 'none';
+      throw claimError('iss', `does not match the user pool (expected ${expected}, received ${received})`);
+    }
     return pool;
   }
 
@@ -194,6 +201,12 @@ function signatureMatches(signingInput: string, key: KeyObject, signature: Buffe
 
 function isNumericDate(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
+}
+
+/** A value from a token, safe to show: at most 200 characters, each one not printable ASCII (or a quote, a backslash) shown as "?". */
+function printable(value: string): string {
+  const shown = value.slice(0, 200).replace(/[^\x20-\x7e]|["\\]/g, '?');
+  return value.length > 200 ? `${shown}...` : shown;
 }
 
 function claimError(claim: string, problem: string): JwtVerificationError {
