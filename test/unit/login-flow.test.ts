@@ -199,6 +199,8 @@ describe('LoginFlowService.start', () => {
     ['identity_provider', 'Google/evil'],
     ['identity_provider', 'Google\n'],
     ['identity_provider', ['Google', 'Facebook']],
+    ['identity_provider', ['Google']],
+    ['lang', ['en']],
     ['idp_identifier', ''],
     ['idp_identifier', 'b'.repeat(129)],
     ['idp_identifier', 'example com'],
@@ -254,29 +256,7 @@ describe('LoginFlowService.start', () => {
   });
 });
 
-describe('LoginFlowService.onApplicationBootstrap', () => {
-  const cases: [domain: string, expected: string][] = [
-    [
-      'https://example.auth.eu-west-2.amazoncognito.com',
-      'Using user pool eu-west-2_TestPool1 (eu-west-2), Hosted UI https://example.auth.eu-west-2.amazoncognito.com; login starts at /auth/login, callback at /auth/callback',
-    ],
-    ['http://127.0.0.1:9229', 'Using local Cognito at http://127.0.0.1:9229 (user pool eu-west-2_TestPool1); login starts at /auth/login, callback at /auth/callback'],
-    ['http://localhost', 'Using local Cognito at http://localhost (user pool eu-west-2_TestPool1); login starts at /auth/login, callback at /auth/callback'],
-    ['http://[::1]:8080', 'Using local Cognito at http://[::1]:8080 (user pool eu-west-2_TestPool1); login starts at /auth/login, callback at /auth/callback'],
-    ['https://localhost:8443', 'Using user pool eu-west-2_TestPool1 (eu-west-2), Hosted UI https://localhost:8443; login starts at /auth/login, callback at /auth/callback'],
-  ];
-  for (const [domain, expected] of cases) {
-    it(`says where logins go for ${domain}`, async () => {
-      const f = await compile({ domain });
-      try {
-        f.flow.onApplicationBootstrap();
-        assert.deepEqual(logger.lines, [['log', expected]]);
-      } finally {
-        await f.moduleRef.close();
-      }
-    });
-  }
-});
+// The startup line moved to CognitoRoutes (lib/cognito.routes.ts): test/routes.e2e.test.ts checks it.
 
 describe('LoginFlowService.finish', () => {
   let key: SigningKey;

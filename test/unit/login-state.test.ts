@@ -94,6 +94,13 @@ describe('LoginStateService', () => {
       assert.deepEqual(names(await h.service.save(request(pending), login('new'))), [nameFor('new'), nameFor('p1'), nameFor('p2')]);
     });
 
+    it('saves a login for a request without headers, or without a request', async () => {
+      for (const bare of [{}, undefined, { headers: {} }]) {
+        const set = await h.service.save(bare, login('state-bare'));
+        assert.deepEqual(set.map(nameOf), [nameFor('state-bare')]);
+      }
+    });
+
     it('counts only its own login cookies as pending', async () => {
       const others = ['__Host-cognito-session.0=x', 'cognito-login.abc=x', '__Host-other-login.abc=x', 'theme=dark', 'a=1'];
       assert.equal((await h.service.save(request(others), login('new'))).length, 1);

@@ -70,6 +70,7 @@ describe('sanitizeReturnTo', () => {
     assert.equal(sanitizeReturnTo('/.//evil.example'), undefined);
     assert.equal(sanitizeReturnTo('/a/..//evil.example/x'), undefined);
     assert.equal(sanitizeReturnTo('/%2e%2e//evil.example'), undefined);
+    assert.equal(sanitizeReturnTo('/.//'), undefined, 'normalises to "//", which is not even a URL');
   });
 });
 
@@ -109,6 +110,7 @@ describe('resolveRedirectTarget', () => {
     ['a data: URL', 'data:text/html,hi'],
     ['an ftp URL', 'ftp://other.example/'],
     ['https with one slash', 'https:/other.example/'],
+    ['https with one slash and https:// later on', 'https:/other.example/?next=https://x'],
     ['https without slashes', 'https:other.example'],
     ['a scheme with a prefix', 'xhttps://other.example/'],
     ['https with no host', 'https://'],
