@@ -89,6 +89,9 @@ describe('the published package', () => {
       copyFileSync(join(appsDir, 'shared/cognito-login.spec.ts'), join(dir, 'src/cognito-login.spec.ts'));
       copyFileSync(join(appsDir, 'shared/main.ts'), join(dir, 'src/main.ts'));
 
+      const help = await sh('npx', ['--no-install', 'nestjs-cognito-lowlevel', 'local-cognito', '--help'], dir);
+      assert.match(help, /Usage: npx nestjs-cognito-lowlevel local-cognito/, 'the local-cognito command is installed as a bin');
+
       const tests = await sh('npm', ['test'], dir, { withStderr: true });
       assert.match(tests, /3 passed/, tests);
 

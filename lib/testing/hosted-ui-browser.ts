@@ -27,7 +27,7 @@ export class HostedUiBrowser {
       }
       const location = response.headers.get('location');
       if (response.status < 300 || response.status >= 400 || location === null) {
-        throw new Error(`The local Cognito answered HTTP ${response.status} at ${url.pathname}: ${(await response.text()).slice(0, 300)}`);
+        throw new Error(`The local Cognito answered HTTP ${response.status} at ${url.pathname}: ${response.body.slice(0, 300)}`);
       }
       url = new URL(location, url);
       if (url.origin !== origin || !isHostedUiPath(url.pathname)) return url;
@@ -35,7 +35,11 @@ export class HostedUiBrowser {
     throw new Error('Too many redirects in the local Cognito sign-in');
   }
 
-  private async request(url: URL, form?: URLSearchParams): Promise<Response> {
+  /**
+   * One request; the body is always read, as a browser does, so no connection is left holding
+   * an unread response (a restarted local Cognito would otherwise meet a stale socket).
+   */
+  private async request(url: URL, form?: URLSearchParams): Promise<{ status: number; headers: Headers; body: string }> {
     const headers: Record<string, string> = {};
     const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
     if (cookie) headers.cookie = cookie;
@@ -50,7 +54,7 @@ export class HostedUiBrowser {
       if (expired || value === '') this.cookies.delete(name);
       else this.cookies.set(name, value);
     }
-    return response;
+    return { status: response.status, headers: response.headers, body: await response.text() };
   }
 }
 

@@ -32,14 +32,25 @@ export interface LocalCognitoClient {
 export interface LocalCognitoOptions {
   /** @default 'eu-west-2_LocalPool1' */
   userPoolId?: string;
-  users: LocalCognitoUser[];
+  /** The users who can sign in. @default the users kept in `dataDir`, else none */
+  users?: LocalCognitoUser[];
   clients: LocalCognitoClient[];
   /** Lifetime of ID and access tokens, in seconds. @default 3600 */
   tokenLifetimeSeconds?: number;
   /** Issue a new refresh token on every refresh (Cognito's refresh-token rotation). @default false */
   rotateRefreshTokens?: boolean;
-  /** @default 0 (an ephemeral port on 127.0.0.1) */
+  /** @default the port kept in `dataDir`, else 0 (an ephemeral port on 127.0.0.1) */
   port?: number;
+  /**
+   * A directory where the local Cognito keeps its signing keys, port, users, Hosted UI sessions
+   * and refresh tokens (file `local-cognito.json`, readable by its owner only). A local Cognito
+   * restarted with the same `dataDir` is the same user pool to running apps: their tokens still
+   * verify and their sessions still refresh. Without it, every start is a new pool with new keys
+   * (and new key ids, so a running app fetches the new key set at once).
+   */
+  dataDir?: string;
+  /** Called after each successful sign-in (the command-line local Cognito logs them). */
+  onSignIn?(event: { username: string; clientId: string }): void;
 }
 
 /** What `LocalCognito.mintAccessToken()` / `mintIdToken()` put in a token. @publicApi */

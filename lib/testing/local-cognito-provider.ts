@@ -1,4 +1,4 @@
-import { createHash, randomBytes, type JsonWebKey } from 'node:crypto';
+import { createHash, type JsonWebKey } from 'node:crypto';
 import { renderErrorPage } from './hosted-ui-page.js';
 import type { LocalCognitoOptions, LocalCognitoUser } from './local-cognito-options.interface.js';
 
@@ -16,11 +16,13 @@ export function cognitoProviderConfiguration({
   userPoolId,
   options,
   keys,
+  cookieKeys,
   adapter,
 }: {
   userPoolId: string;
-  options: LocalCognitoOptions;
-  keys: { id: JsonWebKey; access: JsonWebKey };
+  options: LocalCognitoOptions & { users: LocalCognitoUser[] };
+  keys: { id: JsonWebKey & { kid: string }; access: JsonWebKey & { kid: string } };
+  cookieKeys: string[];
   adapter: unknown;
 }): Record<string, unknown> {
   const users = options.users;
@@ -42,7 +44,7 @@ export function cognitoProviderConfiguration({
     })),
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
     jwks: { keys: [keys.id, keys.access] },
-    cookies: { keys: [randomBytes(32).toString('base64url')] },
+    cookies: { keys: cookieKeys },
     scopes: SCOPES,
     claims: {
       openid: ['sub', 'token_use', 'cognito:username', 'cognito:groups', ...customClaims],
@@ -79,7 +81,7 @@ export function cognitoProviderConfiguration({
           audience: RESOURCE,
           accessTokenTTL: lifetime,
           accessTokenFormat: 'jwt',
-          jwt: { sign: { alg: 'RS256', kid: 'access-token-key' } },
+          jwt: { sign: { alg: 'RS256', kid: keys.access.kid } },
         }),
       },
     },

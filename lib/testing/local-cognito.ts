@@ -1,9 +1,10 @@
-import { createPrivateKey, generateKeyPairSync, randomUUID, sign, type JsonWebKey } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { renderErrorPage, renderSignInPage } from './hosted-ui-page.js';
 import { HostedUiBrowser } from './hosted-ui-browser.js';
-import { createMemoryAdapter } from './memory-adapter.js';
+import { createMemoryAdapter, type StoredEntry } from './memory-adapter.js';
+import { loadState, saveState, type SigningJwk } from './local-cognito-state.js';
 import { cognitoProviderConfiguration, subOf } from './local-cognito-provider.js';
 import type { LocalCognitoOptions, LocalCognitoUser, MintTokenOptions } from './local-cognito-options.interface.js';
 
@@ -40,9 +41,9 @@ export class LocalCognito {
     readonly userPoolId: string,
     /** `http://127.0.0.1:<port>`: the Hosted UI domain. */
     readonly url: string,
-    private readonly options: LocalCognitoOptions,
-    private readonly storage = createMemoryAdapter(),
-    private readonly keys = { id: signingKey('id-token-key'), access: signingKey('access-token-key') },
+    private readonly options: LocalCognitoOptions & { users: LocalCognitoUser[] },
+    private readonly keys: { id: SigningJwk; access: SigningJwk },
+    private readonly storage: ReturnType<typeof createMemoryAdapter>,
   ) {}
 
   static async start(options: LocalCognitoOptions): Promise<LocalCognito> {
@@ -50,25 +51,39 @@ export class LocalCognito {
     if (outsideJest !== undefined) return outsideJest.start(options);
     const userPoolId = options.userPoolId ?? 'eu-west-2_LocalPool1';
     const Provider = await loadOidcProvider();
+    const { dataDir } = options;
+    const saved = dataDir === undefined ? undefined : loadState(dataDir);
+    const resolved = { ...options, users: options.users ?? saved?.users ?? [] };
+    // Real Cognito never reuses a key id for another key: neither does a new local pool.
+    const keys = saved?.keys ?? { id: signingKey('id'), access: signingKey('access') };
+    const cookieKeys = saved?.cookieKeys ?? [randomBytes(32).toString('base64url')];
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+      server.listen(options.port ?? saved?.port ?? 0, '127.0.0.1', () => resolve());
     });
     const { port } = server.address() as AddressInfo;
-    const cognito = new LocalCognito(server, userPoolId, `http://127.0.0.1:${port}`, options);
-    const provider = new Provider(
-      cognito.issuer,
-      cognitoProviderConfiguration({ userPoolId, options, keys: cognito.keys, adapter: cognito.storage.Adapter }),
-    );
+    const save = (storage: [string, StoredEntry][]) => saveState(dataDir!, { version: 1, port, keys, cookieKeys, users: resolved.users, storage });
+    const storage = createMemoryAdapter({ initial: saved?.storage, onChange: dataDir === undefined ? undefined : save });
+    if (dataDir !== undefined) save(saved?.storage ?? []);
+    const cognito = new LocalCognito(server, userPoolId, `http://127.0.0.1:${port}`, resolved, keys, storage);
+    const provider = new Provider(cognito.issuer, cognitoProviderConfiguration({ userPoolId, options: resolved, keys, cookieKeys, adapter: storage.Adapter }));
     const providerCallback = provider.callback();
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      // No kept-alive connections: a client must never hold a socket to a local Cognito that is
+      // then restarted on the same port (its next request would meet the closed socket).
+      res.setHeader('connection', 'close');
       cognito.route(provider, providerCallback, req, res).catch(() => {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
         res.end('local Cognito error');
       });
     });
     return cognito;
+  }
+
+  /** The users who can sign in (given, or kept in `dataDir`). */
+  get users(): readonly LocalCognitoUser[] {
+    return this.options.users;
   }
 
   /** The tokens' `iss`: `http://127.0.0.1:<port>/<userPoolId>`. */
@@ -230,12 +245,13 @@ export class LocalCognito {
       return;
     }
     await provider.interactionFinished(req, res, { login: { accountId: subOf(user) } }, { mergeWithLastSubmission: false });
+    this.options.onSignIn?.({ username: user.username, clientId });
   }
 }
 
-function signingKey(kid: string): JsonWebKey & { kid: string } {
+function signingKey(tokenUse: 'id' | 'access'): SigningJwk {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return { ...privateKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' };
+  return { ...privateKey.export({ format: 'jwk' }), kid: `${tokenUse}-${randomBytes(12).toString('base64url')}`, alg: 'RS256', use: 'sig' };
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
