@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { Controller, Get, Req, type INestApplication } from '@nestjs/common';
-import { CognitoClaims, Public, RequireGroups, TokenUse, type CognitoModuleOptions, type CognitoRequestAuth } from '../lib/index.js';
+import { Controller, Get, Req, Res, type INestApplication } from '@nestjs/common';
+import { CognitoClaims, CognitoSessionService, Public, RequireGroups, TokenUse, type CognitoModuleOptions, type CognitoRequestAuth } from '../lib/index.js';
 import { LocalCognito } from '../lib/testing/index.js';
 import { cookiePairs, PLATFORMS, type Platform } from './support/app.js';
 import { startGuardedApp } from './support/guarded-app.js';
@@ -58,7 +58,19 @@ class RulesController {
   }
 }
 
-const startApp = (platform: Platform, options: CognitoModuleOptions) => startGuardedApp(platform, options, [RulesController]);
+/** A page that shows who is signed in, as server-rendered apps have: public, and reading the session itself. */
+@Controller('page')
+class PageController {
+  constructor(private readonly session: CognitoSessionService) {}
+  @Public()
+  @Get()
+  async page(@Req() request: unknown, @Res({ passthrough: true }) response: unknown) {
+    const state = await this.session.resume(request, response);
+    return { status: state.status };
+  }
+}
+
+const startApp = (platform: Platform, options: CognitoModuleOptions) => startGuardedApp(platform, options, [RulesController, PageController]);
 
 async function call(url: string, headers: Record<string, string> = {}) {
   const response = await fetch(url, { headers: { ...SAME_ORIGIN, ...headers }, redirect: 'manual' });
@@ -145,6 +157,24 @@ for (const platform of PLATFORMS) {
       assert.deepEqual((await call(`${url}/rules/public`)).body, { sub: null });
       assert.deepEqual((await call(`${url}/rules/public`, { authorization: bearer })).body, { sub: 'sub-bob' });
       assert.deepEqual((await call(`${url}/rules/public`, { authorization: 'Bearer not.a.token' })).body, { sub: null });
+    });
+
+    it('clears replayed, unusable session cookies once per response, though the guard and the page both read the session', async () => {
+      const url = await start();
+      const session = await login(url);
+      const valid = await call(`${url}/page`, { cookie: session });
+      assert.deepEqual(valid.body, { status: 'active' });
+      assert.deepEqual(valid.setCookies, [], 'a valid session is read twice and re-issued never');
+      // Cookies sealed under another secret (an old deployment), and one that is garbage.
+      const other = await start({ cookieSecret: 'Zq3xV9pL2mN8rT5wK1yB7cH4jF6gD0sA-other-secret' });
+      const foreign = await login(other);
+      for (const cookie of [foreign, 'cognito-session.0=garbage']) {
+        const replayed = await call(`${url}/page`, { cookie });
+        assert.deepEqual(replayed.body, { status: 'none' });
+        const names = replayed.setCookies.map((line) => line.slice(0, line.indexOf('=')));
+        assert.ok(names.length > 0, 'the unusable cookies are cleared');
+        assert.deepEqual(names, [...new Set(names)], `each cookie is cleared once: ${names.join(', ')}`);
+      }
     });
 
     it("answers an ID-token route from the cookie only with sessionIncludeIdToken (no fallback to the access token's claims)", async () => {

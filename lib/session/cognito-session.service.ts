@@ -31,6 +31,8 @@ import { SessionStore, type StoredSession } from './session-store.js';
 @Injectable()
 export class CognitoSessionService {
   private readonly logger = new Logger('CognitoModule');
+  /** What `resume()` found for each response still in flight (weakly held: gone with the response). */
+  private readonly resumed = new WeakMap<object, Promise<CognitoSessionState>>();
   /** Responses on which `establish()` queued session cookies, so a failed login can take them back. */
   private readonly establishedOn = new WeakSet<object>();
 
@@ -46,6 +48,7 @@ export class CognitoSessionService {
   /** Stores a token set (from the callback's `result.tokens`) in the session cookies. */
   async establish(response: unknown, tokens: CognitoTokenSet): Promise<void> {
     this.setCookies(response, await this.cookiesFor({ at: tokens.accessToken, rt: tokens.refreshToken, it: tokens.idToken || undefined }));
+    this.forget(response);
     if (typeof response === 'object' && response !== null) this.establishedOn.add(response);
   }
 
@@ -71,11 +74,20 @@ export class CognitoSessionService {
    * Throws `TokenEndpointError` or `JwksUnavailableError` when Cognito cannot be reached
    * and the current access token is no longer usable (answer 503, not 401).
    */
-  async resume(request: unknown, response: unknown): Promise<CognitoSessionState> {
+  resume(request: unknown, response: unknown): Promise<CognitoSessionState> {
+    // One reading per response: a global guard and a page that both resume the session share
+    // it, so an unusable cookie is cleared once and a session is refreshed once per request.
+    if (typeof response !== 'object' || response === null) return this.read(request, response);
+    let resumed = this.resumed.get(response);
+    if (resumed === undefined) this.resumed.set(response, (resumed = this.read(request, response)));
+    return resumed;
+  }
+
+  private async read(request: unknown, response: unknown): Promise<CognitoSessionState> {
     const stored = await this.store.read(request);
     if (stored === undefined) return { status: 'none' };
     if (stored === 'invalid') {
-      this.setCookies(response, this.store.clear());
+      this.clearCookies(response);
       return { status: 'none' };
     }
 
@@ -113,7 +125,17 @@ export class CognitoSessionService {
 
   /** Clears the session cookies (no call to Cognito). */
   clear(response: unknown): void {
+    this.forget(response);
+    this.clearCookies(response);
+  }
+
+  private clearCookies(response: unknown): void {
     this.setCookies(response, this.store.clear());
+  }
+
+  /** A later `resume()` on this response reads the session again (it was just established or ended). */
+  private forget(response: unknown): void {
+    if (typeof response === 'object' && response !== null) this.resumed.delete(response);
   }
 
   /**
@@ -161,12 +183,12 @@ export class CognitoSessionService {
   private dropInvalid(response: unknown, error: unknown): CognitoSessionState {
     if (!(error instanceof JwtVerificationError) && !(error instanceof CognitoError && error.code === 'ERR_JWKS_NO_MATCHING_KEY')) throw error;
     this.logger.warn(`Session cookie holds a token that failed verification (${error.code}); the session is dropped`);
-    this.clear(response);
+    this.clearCookies(response);
     return { status: 'none' };
   }
 
   private endSession(response: unknown): CognitoSessionState {
-    this.clear(response);
+    this.clearCookies(response);
     return { status: 'login_required' };
   }
 
