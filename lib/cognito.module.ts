@@ -1,5 +1,6 @@
-import { Module } from '@nestjs/common';
-import { CognitoConfigurableModule } from './cognito.module-definition.js';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ASYNC_OPTIONS_TYPE, CognitoConfigurableModule } from './cognito.module-definition.js';
+import type { CognitoModuleOptions } from './config/cognito-options.interface.js';
 import { claimSingleBuild } from './single-build.js';
 
 claimSingleBuild();
@@ -14,4 +15,22 @@ claimSingleBuild();
  * @publicApi
  */
 @Module({})
-export class CognitoModule extends CognitoConfigurableModule {}
+export class CognitoModule extends CognitoConfigurableModule {
+  /**
+   * `forRoot` with options that come from elsewhere (`@nestjs/config`): `useFactory` (with
+   * `inject`), `useClass` or `useExisting`. `callbackHandler`, `isGlobal` and `imports` go beside
+   * `useFactory`: the types refuse them in what the factory returns, since the module is built
+   * before the factory runs.
+   */
+  static override forRootAsync(options: CognitoModuleAsyncOptions): DynamicModule {
+    return super.forRootAsync(options);
+  }
+}
+
+/** What a `forRootAsync` factory may return: the options, without the module's own shape. */
+type FactoryOptions = CognitoModuleOptions & { callbackHandler?: never; isGlobal?: never; imports?: never };
+
+/** @publicApi */
+export type CognitoModuleAsyncOptions = Omit<typeof ASYNC_OPTIONS_TYPE, 'useFactory'> & {
+  useFactory?: (...args: any[]) => FactoryOptions | Promise<FactoryOptions>;
+};

@@ -1,4 +1,4 @@
-export { CognitoModule } from './cognito.module.js';
+export { CognitoModule, type CognitoModuleAsyncOptions } from './cognito.module.js';
 export { COGNITO_MODULE_OPTIONS, type CognitoModuleExtras } from './cognito.module-definition.js';
 export { COGNITO_CALLBACK_HANDLER } from './cognito.constants.js';
 export { COGNITO_ENV_NAMES, type CognitoModuleOptions } from './config/cognito-options.interface.js';

@@ -143,6 +143,21 @@ describe('CognitoModule', () => {
     assert.match(error.message, /isGlobal is not an option the factory can return/);
   });
 
+  it('refuses, at compile time, callbackHandler, isGlobal or imports in what a forRootAsync factory returns', () => {
+    // Each line fails to compile if the types accept it (tsc runs before these tests).
+    const modules = [
+      // @ts-expect-error callbackHandler belongs beside useFactory
+      CognitoModule.forRootAsync({ useFactory: () => ({ ...baseOptions(), callbackHandler: NoopHandler }), callbackHandler: NoopHandler }),
+      // @ts-expect-error isGlobal belongs beside useFactory
+      CognitoModule.forRootAsync({ useFactory: async () => ({ ...baseOptions(), isGlobal: true }), callbackHandler: NoopHandler }),
+      // @ts-expect-error imports belong beside useFactory
+      CognitoModule.forRootAsync({ useFactory: () => ({ ...baseOptions(), imports: [] }), callbackHandler: NoopHandler }),
+      // What the README shows compiles: the options from the factory, the module's shape beside it.
+      CognitoModule.forRootAsync({ useFactory: () => baseOptions(), callbackHandler: NoopHandler, isGlobal: true, imports: [] }),
+    ];
+    assert.equal(modules.length, 4);
+  });
+
   it('lets two applications in one process use different routes', async () => {
     const make = async (loginPath: string) => {
       @Module({ imports: [CognitoModule.forRoot({ ...baseOptions({ loginPath }), callbackHandler: NoopHandler })] })
