@@ -1,14 +1,16 @@
 /**
  * The application `npm run bench` loads over HTTP, alone in its own process as in production:
  * the same app serves a route without a guard, one with a guard that allows everything (Nest's
- * own cost of running a guard) and one with CognitoAuthGuard. The parent passes the module
- * options as JSON in BENCH_APP_OPTIONS and gets the app's URL back as a message.
+ * own cost of running a guard) and one with CognitoAuthGuard, which takes a bearer token or the
+ * session cookie. The parent passes the module options as JSON in BENCH_APP_OPTIONS and the
+ * platform in BENCH_APP_PLATFORM (fastify or express), and gets the app's URL back as a message.
  */
 import 'reflect-metadata';
-import { Controller, Get, Injectable, Module, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, Injectable, Module, Post, Res, UseGuards } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { CognitoAuthGuard, CognitoModule, type CognitoCallbackHandler, type CognitoModuleOptions } from '../lib/index.js';
+import { CognitoAuthGuard, CognitoModule, CognitoSessionService, type CognitoCallbackHandler, type CognitoModuleOptions } from '../lib/index.js';
 
 @Injectable()
 class NoopHandler implements CognitoCallbackHandler {
@@ -24,6 +26,8 @@ class AllowAllGuard {
 
 @Controller()
 class BenchController {
+  constructor(private readonly session: CognitoSessionService) {}
+
   @Get('unguarded')
   unguarded() {
     return { ok: true };
@@ -40,6 +44,16 @@ class BenchController {
   guarded() {
     return { ok: true };
   }
+
+  /**
+   * What the callback handler of an app does after a login: the session cookies for these
+   * tokens, made by the module itself (the bench has no Hosted UI to sign in through).
+   */
+  @Post('bench/session')
+  async establish(@Body() tokens: { accessToken: string; refreshToken: string }, @Res({ passthrough: true }) response: unknown) {
+    await this.session.establish(response, { ...tokens, idToken: '', expiresIn: 3600, tokenType: 'Bearer' });
+    return { ok: true };
+  }
 }
 
 const options = JSON.parse(process.env.BENCH_APP_OPTIONS ?? '{}') as CognitoModuleOptions;
@@ -47,11 +61,17 @@ const options = JSON.parse(process.env.BENCH_APP_OPTIONS ?? '{}') as CognitoModu
 @Module({ imports: [CognitoModule.forRoot({ ...options, callbackHandler: NoopHandler })], controllers: [BenchController], providers: [AllowAllGuard] })
 class BenchAppModule {}
 
-const app = await NestFactory.create(BenchAppModule, new FastifyAdapter(), { logger: ['warn', 'error'] });
+const adapter = process.env.BENCH_APP_PLATFORM === 'express' ? new ExpressAdapter() : new FastifyAdapter();
+const app = await NestFactory.create(BenchAppModule, adapter, { logger: ['warn', 'error'] });
 await app.listen(0, '127.0.0.1');
 process.send?.({ url: (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1') });
 // The parent ends this process when it is done; losing the parent ends it too.
 process.on('disconnect', () => void app.close().then(() => process.exit(0)));
 process.on('message', (message) => {
   if (message === 'rss') process.send?.({ rss: process.memoryUsage().rss });
+  if (message === 'heap') {
+    // After a full collection (the parent starts this process with --expose-gc): what is still held.
+    (globalThis as { gc?: () => void }).gc?.();
+    process.send?.({ heap: process.memoryUsage().heapUsed });
+  }
 });

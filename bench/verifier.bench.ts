@@ -14,7 +14,7 @@ import { Test } from '@nestjs/testing';
 import autocannon from 'autocannon';
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
-import { createSign, generateKeyPairSync, randomUUID, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { createSign, generateKeyPairSync, randomBytes, randomUUID, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { fork } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -35,6 +35,9 @@ const HTTP_ROUNDS = setting('BENCH_HTTP_ROUNDS', 24);
 const HTTP_SECONDS = setting('BENCH_HTTP_SECONDS', 0.5);
 const HTTP_CONNECTIONS = setting('BENCH_HTTP_CONNECTIONS', 50);
 const HTTP_WARMUP_SECONDS = setting('BENCH_HTTP_WARMUP_SECONDS', 1);
+/** The memory case: distinct bearer tokens and sessions, four times the default cache sizes. */
+const MEMORY_TOKENS = setting('BENCH_MEMORY_TOKENS', 20_000);
+const MEMORY_SESSIONS = setting('BENCH_MEMORY_SESSIONS', 5_000);
 
 /** One contender's figures; `perRound` holds its rate in each round, for paired ratios. */
 interface Result {
@@ -189,9 +192,22 @@ function pairedRatio(a: Result, b: Result): { median: number; low: number; high:
   return { median: median(ratios), low: Math.min(...ratios), high: Math.max(...ratios) };
 }
 
+type AppOptions = Omit<CognitoModuleOptions, 'callbackHandler'>;
+
+interface HttpApp {
+  url: string;
+  rss: () => Promise<number>;
+  /** Heap in use after a full collection. */
+  heap: () => Promise<number>;
+  stop: () => void;
+}
+
 /** Starts bench/http-app.js in a process of its own and waits for its URL. */
-async function startHttpApp(options: Omit<CognitoModuleOptions, 'callbackHandler'>): Promise<{ url: string; rss: () => Promise<number>; stop: () => void }> {
-  const child = fork(fileURLToPath(new URL('./http-app.js', import.meta.url)), { env: { ...process.env, BENCH_APP_OPTIONS: JSON.stringify(options) } });
+async function startHttpApp(options: AppOptions, platform: 'fastify' | 'express' = 'fastify'): Promise<HttpApp> {
+  const child = fork(fileURLToPath(new URL('./http-app.js', import.meta.url)), {
+    env: { ...process.env, BENCH_APP_OPTIONS: JSON.stringify(options), BENCH_APP_PLATFORM: platform },
+    execArgv: ['--expose-gc'],
+  });
   const next = <T>(pick: (message: unknown) => T | undefined) =>
     new Promise<T>((resolve, reject) => {
       const onMessage = (message: unknown) => {
@@ -210,8 +226,25 @@ async function startHttpApp(options: Omit<CognitoModuleOptions, 'callbackHandler
       child.send('rss');
       return next((message) => (message as { rss?: number }).rss);
     },
+    heap: () => {
+      child.send('heap');
+      return next((message) => (message as { heap?: number }).heap);
+    },
     stop: () => child.disconnect(),
   };
+}
+
+/** A session made by the app itself for these tokens: the Cookie header a browser would send back. */
+async function sessionCookie(app: HttpApp, accessToken: string): Promise<string> {
+  // A Cognito refresh token is an encrypted JWT of about 1.7 KB.
+  const refreshToken = randomBytes(1300).toString('base64url');
+  const response = await fetch(`${app.url}/bench/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ accessToken, refreshToken }) });
+  if (response.status !== 201) throw new Error(`POST /bench/session answered ${response.status}`);
+  return response.headers
+    .getSetCookie()
+    .map((line) => line.split(';')[0])
+    .filter((pair) => !pair.endsWith('='))
+    .join('; ');
 }
 
 @Injectable()
@@ -319,9 +352,10 @@ async function main(): Promise<void> {
   // A cache of 1,000 verified tokens: the distinct tokens (4,000, in turn) are always gone from
   // it when they come round again, so that route always pays for the RSA check, while the one
   // repeated token stays cached (the cache admits a token on its second sighting, and the
-  // distinct ones are never seen twice within 1,000 others).
-  const app = await startHttpApp({ ...options, verifiedTokenCacheSize: 1000 });
-  // Every route gets the same request, bearer token included: only the guard differs.
+  // distinct ones are never seen twice within 1,000 others). The guard reads the header, then
+  // the session cookie; the cookie route brings the cookie of a session the app made for the
+  // very token the bearer route sends, so only the credential differs.
+  const httpOptions: AppOptions = { ...options, tokenSources: ['header', 'cookie'], verifiedTokenCacheSize: 1000 };
   const headers = { authorization: `Bearer ${tokens[2]}` };
   let nextToken = 3;
   const distinctRequests = [
@@ -330,51 +364,105 @@ async function main(): Promise<void> {
       setupRequest: (request: { headers?: Record<string, string> }) => ({ ...request, headers: { authorization: `Bearer ${tokens[nextToken++ % tokens.length]}` } }),
     },
   ];
-  const load = async (path: string, seconds: number, distinct = false) => {
-    const outcome = await autocannon({
-      url: `${app.url}${path}`,
-      connections: HTTP_CONNECTIONS,
-      duration: seconds,
-      headers,
-      ...(distinct ? { requests: distinctRequests as autocannon.Request[] } : {}),
-    });
-    if (outcome.non2xx > 0 || outcome.errors > 0) throw new Error(`${path}: ${outcome.non2xx} non-2xx, ${outcome.errors} errors, status codes ${JSON.stringify(outcome.statusCodeStats)}`);
-    return outcome;
+  interface Route {
+    name: string;
+    path: string;
+    distinct?: boolean;
+    cookie?: boolean;
+  }
+  const measure = async (platform: 'fastify' | 'express', routes: Route[]): Promise<Result[]> => {
+    const app = await startHttpApp(httpOptions, platform);
+    const cookie = await sessionCookie(app, tokens[2]);
+    const load = async ({ path, distinct, cookie: withCookie }: Route, seconds: number) => {
+      const outcome = await autocannon({
+        url: `${app.url}${path}`,
+        connections: HTTP_CONNECTIONS,
+        duration: seconds,
+        headers: withCookie ? { cookie } : headers,
+        ...(distinct ? { requests: distinctRequests as autocannon.Request[] } : {}),
+      });
+      if (outcome.non2xx > 0 || outcome.errors > 0) throw new Error(`${path}: ${outcome.non2xx} non-2xx, ${outcome.errors} errors, status codes ${JSON.stringify(outcome.statusCodeStats)}`);
+      return outcome;
+    };
+    for (const route of routes) await load(route, HTTP_WARMUP_SECONDS);
+    const label = platform === 'fastify' ? 'Fastify' : 'Express';
+    console.log(`HTTP on 127.0.0.1, ${label}: median of ${HTTP_ROUNDS} rounds; in each, every route gets ${HTTP_SECONDS} s in turn (the app alone in its own process; autocannon here, ${HTTP_CONNECTIONS} connections):`);
+    const rates = routes.map(() => [] as number[]);
+    const latency = routes.map(() => ({ p50: [] as number[], p99: [] as number[] }));
+    for (let round = 0; round < HTTP_ROUNDS; round++) {
+      for (const index of turnOrder(routes.length, round)) {
+        const outcome = await load(routes[index], HTTP_SECONDS);
+        rates[index].push(outcome.requests.total / outcome.duration);
+        latency[index].p50.push(outcome.latency.p50);
+        latency[index].p99.push(outcome.latency.p99);
+      }
+    }
+    const serverRssMb = (await app.rss()) / 2 ** 20;
+    app.stop();
+    return report(
+      routes.map(({ name }, index) => ({
+        name: `${name}, ${label}`,
+        perRound: rates[index],
+        opsPerSec: median(rates[index]),
+        p50: median(latency[index].p50),
+        p99: median(latency[index].p99),
+        rssMb: serverRssMb,
+        unit: 'req/s',
+      })),
+    );
   };
-  const routes = [
+  const [unguarded, , guarded, cookieGuarded, guardedDistinct] = await measure('fastify', [
     { name: 'GET /unguarded', path: '/unguarded' },
     { name: 'GET /noop-guard (a guard that allows all)', path: '/noop-guard' },
     { name: 'GET /guarded (one bearer access token)', path: '/guarded' },
-    // The guard's RSA path: every request brings a token the app has not cached (see http-app.ts).
+    { name: 'GET /guarded (the session cookie)', path: '/guarded', cookie: true },
+    // The guard's RSA path: every request brings a token the app has not cached.
     { name: 'GET /guarded (a distinct token per request)', path: '/guarded', distinct: true },
-  ];
-  for (const { path, distinct } of routes) await load(path, HTTP_WARMUP_SECONDS, distinct);
-  console.log(`HTTP on 127.0.0.1: median of ${HTTP_ROUNDS} rounds; in each, every route gets ${HTTP_SECONDS} s in turn (Fastify, the app alone in its own process; autocannon here, ${HTTP_CONNECTIONS} connections):`);
-  const rates = routes.map(() => [] as number[]);
-  const latency = routes.map(() => ({ p50: [] as number[], p99: [] as number[] }));
-  for (let round = 0; round < HTTP_ROUNDS; round++) {
-    for (const index of turnOrder(routes.length, round)) {
-      const outcome = await load(routes[index].path, HTTP_SECONDS, routes[index].distinct);
-      rates[index].push(outcome.requests.total / outcome.duration);
-      latency[index].p50.push(outcome.latency.p50);
-      latency[index].p99.push(outcome.latency.p99);
-    }
-  }
-  const serverRssMb = (await app.rss()) / 2 ** 20;
-  const [unguarded, , guarded, guardedDistinct] = report(
-    routes.map(({ name }, index) => ({
-      name,
-      perRound: rates[index],
-      opsPerSec: median(rates[index]),
-      p50: median(latency[index].p50),
-      p99: median(latency[index].p99),
-      rssMb: serverRssMb,
-      unit: 'req/s',
-    })),
-  );
-  app.stop();
+  ]);
+  const [expressUnguarded, expressGuarded, expressCookie] = await measure('express', [
+    { name: 'GET /unguarded', path: '/unguarded' },
+    { name: 'GET /guarded (one bearer access token)', path: '/guarded' },
+    { name: 'GET /guarded (the session cookie)', path: '/guarded', cookie: true },
+  ]);
   await current.close();
+
+  // ---- memory: distinct tokens and sessions through the guard ------------------
+  // Four times the default cache sizes (5,000 verified tokens, 1,250 opened sessions), so both
+  // caches evict; the heap that stays after a full collection must not grow with the traffic.
+  process.stdout.write(`memory: minting ${MEMORY_TOKENS} more tokens… `);
+  const memoryTokens = Array.from({ length: MEMORY_TOKENS }, mintAccessToken);
+  console.log('done');
+  const memoryApp = await startHttpApp({ ...options, tokenSources: ['header', 'cookie'] });
+  const send = async (amount: number, next: () => Record<string, string>) => {
+    const outcome = await autocannon({
+      url: `${memoryApp.url}/guarded`,
+      connections: HTTP_CONNECTIONS,
+      amount,
+      requests: [{ method: 'GET', setupRequest: (request: object) => ({ ...request, headers: next() }) }] as autocannon.Request[],
+    });
+    if (outcome.non2xx > 0 || outcome.errors > 0) throw new Error(`memory case: ${outcome.non2xx} non-2xx, ${outcome.errors} errors`);
+  };
+  let cursor = 0;
+  await send(500, () => ({ authorization: `Bearer ${tokens[cursor++ % Math.min(100, tokens.length)]}` })); // warm-up: code paths, not caches
+  const heapBefore = await memoryApp.heap();
+  cursor = 0;
+  await send(MEMORY_TOKENS, () => ({ authorization: `Bearer ${memoryTokens[cursor++]}` }));
+  const cookies: string[] = [];
+  for (let start = 0; start < MEMORY_SESSIONS; start += 50) {
+    const batch = memoryTokens.slice(start, Math.min(start + 50, MEMORY_SESSIONS));
+    cookies.push(...(await Promise.all(batch.map((token) => sessionCookie(memoryApp, token)))));
+  }
+  cursor = 0;
+  // Each session twice: the second sighting is what a cache admits.
+  await send(MEMORY_SESSIONS * 2, () => ({ cookie: cookies[cursor++ % cookies.length] }));
+  const heapGrowthMb = ((await memoryApp.heap()) - heapBefore) / 2 ** 20;
+  const memoryRssMb = (await memoryApp.rss()) / 2 ** 20;
+  memoryApp.stop();
   jwksServer.close();
+  console.log(
+    `  heap growth after ${MEMORY_TOKENS} distinct bearer tokens and ${MEMORY_SESSIONS} distinct sessions (each twice), after a full collection: ` +
+      `${heapGrowthMb.toFixed(1)} MB (bound 64 MB); server RSS ${memoryRssMb.toFixed(0)} MB`,
+  );
 
   console.log('');
   console.log(`| ${'case'.padEnd(50)} | ${'ops/s'.padStart(9)} | ${'p50 ms'.padStart(8)} | ${'p99 ms'.padStart(8)} | ${'RSS MB'.padStart(7)} |`);
@@ -388,6 +476,7 @@ async function main(): Promise<void> {
     ['repeated_vs_aws', oursRepeated, awsRepeated],
     ['distinct_seq_vs_node_crypto', oursSeq, cryptoSeq],
     ['guarded_vs_unguarded_http', guarded, unguarded],
+    ['cookie_guarded_vs_unguarded_http', cookieGuarded, unguarded],
   ];
 
   console.log('');
@@ -400,6 +489,16 @@ async function main(): Promise<void> {
   // For reading, not on the ratios line: it has no target (the RSA check is the cost).
   const distinctHttp = pairedRatio(guardedDistinct, unguarded);
   console.log(`  ${'guarded_distinct_vs_unguarded_http'.padEnd(28)} ${distinctHttp.median.toFixed(2)} (${distinctHttp.low.toFixed(2)}–${distinctHttp.high.toFixed(2)}), no target`);
+  // Express: for reading beside the Fastify figures; the cookie must cost no more than the bearer token.
+  for (const [label, a, b] of [
+    ['express_guarded_vs_unguarded_http', expressGuarded, expressUnguarded],
+    ['express_cookie_guarded_vs_unguarded_http', expressCookie, expressUnguarded],
+    ['express_cookie_vs_bearer_http', expressCookie, expressGuarded],
+  ] as const) {
+    const { median: m, low, high } = pairedRatio(a, b);
+    console.log(`  ${label.padEnd(28)} ${m.toFixed(2)} (${low.toFixed(2)}–${high.toFixed(2)})`);
+  }
+  console.log(`memory heap_growth_mb=${heapGrowthMb.toFixed(1)} (bound 64)`);
   console.log(`ratios ${medians.join(' ')}`);
 }
 

@@ -50,6 +50,7 @@ export interface CognitoConfig {
   readonly trustedPools: readonly TrustedPool[];
   readonly jwksStaleSeconds: number;
   readonly verifiedTokenCacheSize: number;
+  readonly sessionCacheSize: number;
 }
 
 /** @internal */

@@ -177,6 +177,13 @@ export interface CognitoModuleOptions {
    */
   verifiedTokenCacheSize?: number;
   /**
+   * How many opened session cookies are remembered, so a session's requests after the first cost
+   * a lookup instead of decrypting the cookie (a hit needs the whole cookie value to match;
+   * entries end when the sealed cookie does); 0 turns it off. Env: `COGNITO_SESSION_CACHE_SIZE`.
+   * @default 1250
+   */
+  sessionCacheSize?: number;
+  /**
    * Origins besides the app's own (the origin of `redirectUri`) whose pages may send
    * state-changing requests (`POST`, `PUT`, `PATCH`, `DELETE`) that ride on the session cookie,
    * e.g. `https://admin.example.com`. Env: `COGNITO_TRUSTED_ORIGINS` (comma-separated).
@@ -241,6 +248,7 @@ export const COGNITO_ENV_NAMES = {
   additionalUserPools: 'COGNITO_ADDITIONAL_USER_POOLS',
   jwksStaleSeconds: 'COGNITO_JWKS_STALE_SECONDS',
   verifiedTokenCacheSize: 'COGNITO_VERIFIED_TOKEN_CACHE_SIZE',
+  sessionCacheSize: 'COGNITO_SESSION_CACHE_SIZE',
   trustedOrigins: 'COGNITO_TRUSTED_ORIGINS',
   csrfProtection: 'COGNITO_CSRF_PROTECTION',
 } as const satisfies Record<keyof CognitoModuleOptions, string>;

@@ -74,6 +74,7 @@ export function resolveCognitoConfig(input: unknown): CognitoConfig {
     jwksCooldownSeconds: read.integer('jwksCooldownSeconds', 30, 1, 3600),
     jwksStaleSeconds: read.integer('jwksStaleSeconds', 3600, 0, 7 * 24 * 3600),
     verifiedTokenCacheSize: read.integer('verifiedTokenCacheSize', 5000, 0, 1_000_000),
+    sessionCacheSize: read.integer('sessionCacheSize', 1250, 0, 1_000_000),
     httpTimeoutMs: read.integer('httpTimeoutMs', 5000, 1, 120_000),
     clockToleranceSeconds: read.integer('clockToleranceSeconds', 5, 0, 300),
     loginTimeoutSeconds: read.integer('loginTimeoutSeconds', 600, 30, 3600),

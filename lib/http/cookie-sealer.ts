@@ -51,6 +51,12 @@ export class CookieSealer {
    * node:crypto's AES-GCM costs a few microseconds where a WebCrypto round trip costs more.
    */
   open(purpose: CookiePurpose, sealed: string): unknown | 'expired' | undefined {
+    const opened = this.openWithExpiry(purpose, sealed);
+    return typeof opened === 'object' ? opened.data : opened;
+  }
+
+  /** As `open`, with the seal's expiry (epoch seconds) beside the data. */
+  openWithExpiry(purpose: CookiePurpose, sealed: string): { data: unknown; expiresAt: number } | 'expired' | undefined {
     if (sealed.length === 0 || sealed.length > 64 * 1024) return undefined;
     const parts = parseCompactJwe(sealed);
     if (parts === undefined) return undefined;
@@ -60,7 +66,7 @@ export class CookieSealer {
       try {
         const envelope = JSON.parse(plaintext) as Envelope;
         if (typeof envelope?.exp !== 'number') return undefined;
-        return envelope.exp <= Math.floor(Date.now() / 1000) ? 'expired' : envelope.data;
+        return envelope.exp <= Math.floor(Date.now() / 1000) ? 'expired' : { data: envelope.data, expiresAt: envelope.exp };
       } catch {
         return undefined;
       }

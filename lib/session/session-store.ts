@@ -3,6 +3,7 @@ import { COGNITO_CONFIG } from '../cognito.constants.js';
 import type { CognitoConfig } from '../config/cognito-config.js';
 import { CookieSealer } from '../http/cookie-sealer.js';
 import { cookiePrefix, readCookies, serializeCookie, type SetCookie } from '../http/cookies.util.js';
+import { VerifiedTokenCache } from '../tokens/verified-token.cache.js';
 
 /** The tokens a session keeps; short keys keep the cookies small. @internal */
 export interface StoredSession {
@@ -28,12 +29,20 @@ const MAX_CHUNKS = 3;
 @Injectable()
 export class SessionStore {
   private readonly prefix: string;
+  /**
+   * Sessions already opened, by their whole sealed value (all chunks joined): every request of a
+   * session brings the same cookies, so only its first pays for decrypting them. A value that
+   * differs in any character (a tampered chunk, chunks of two sessions, a seal of another
+   * secret) is not the same key and is opened, or refused, in full.
+   */
+  private readonly opened: VerifiedTokenCache<'session', StoredSession>;
 
   constructor(
     @Inject(COGNITO_CONFIG) private readonly config: CognitoConfig,
     private readonly sealer: CookieSealer,
   ) {
     this.prefix = `${cookiePrefix(config)}${config.cookieNamePrefix}-session.`;
+    this.opened = new VerifiedTokenCache(config.sessionCacheSize);
   }
 
   /** The stored session; `undefined` without session cookies; `'invalid'` when they are altered, foreign, truncated or expired. */
@@ -46,10 +55,16 @@ export class SessionStore {
       chunks.push(chunk);
     }
     if (chunks.length === 0) return [...cookies.keys()].some((name) => name.startsWith(this.prefix)) ? 'invalid' : undefined;
-    const opened = this.sealer.open('session', chunks.join(''));
-    const { at, rt, it } = (opened ?? {}) as Record<string, unknown>;
+    const sealed = chunks.join('');
+    const known = this.opened.get(sealed, Date.now());
+    if (known !== undefined) return known.payload;
+    const opened = this.sealer.openWithExpiry('session', sealed);
+    if (typeof opened !== 'object') return 'invalid';
+    const { at, rt, it } = (opened.data ?? {}) as Record<string, unknown>;
     if (typeof at !== 'string' || (rt !== undefined && typeof rt !== 'string') || (it !== undefined && typeof it !== 'string')) return 'invalid';
-    return { at, rt, it };
+    const session: StoredSession = { at, rt, it };
+    this.opened.set(sealed, 'session', session, opened.expiresAt * 1000);
+    return session;
   }
 
   /** The cookies that store `session`, or `undefined` when it is too large even without the ID token. */

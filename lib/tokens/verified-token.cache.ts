@@ -1,10 +1,10 @@
 import { deepFreeze } from './jwt.util.js';
 
 /** @internal */
-export interface VerifiedToken<Issuer> {
+export interface VerifiedToken<Issuer, Payload extends object = Readonly<Record<string, unknown>>> {
   readonly token: string;
   /** Deeply frozen: every request that hits the entry gets this very object. */
-  readonly payload: Readonly<Record<string, unknown>>;
+  readonly payload: Readonly<Payload>;
   /** Whoever signed it (the verifier's trusted pool): a hit needs no lookup by `iss`. */
   readonly issuer: Issuer;
   expiresAt: number;
@@ -19,14 +19,17 @@ export interface VerifiedToken<Issuer> {
  * are stored. Entries end at the token's `exp`; the size is bounded (the oldest entry goes first);
  * an issuer's entries are dropped when its keys change.
  *
+ * The session store keeps opened session cookies in one too (the "token" is the sealed value,
+ * whose last characters are its GCM tag).
+ *
  * Entries are keyed by a number computed from the signature's last characters, and a hit
  * needs the whole token to match. Every request brings its token as a new string, so a key
  * that is a string would be hashed each time; this one costs a few character reads.
  *
  * @internal
  */
-export class VerifiedTokenCache<Issuer> {
-  private readonly entries = new Map<number, VerifiedToken<Issuer>>();
+export class VerifiedTokenCache<Issuer, Payload extends object = Readonly<Record<string, unknown>>> {
+  private readonly entries = new Map<number, VerifiedToken<Issuer, Payload>>();
   /**
    * Insertion order for eviction. Asking the Map for its oldest key would walk over every
    * deleted slot at its head: O(n) per insert once the cache is full.
@@ -44,7 +47,7 @@ export class VerifiedTokenCache<Issuer> {
     this.ring = new Array<number>(maxEntries).fill(-1);
   }
 
-  get(token: string, now: number): VerifiedToken<Issuer> | undefined {
+  get(token: string, now: number): VerifiedToken<Issuer, Payload> | undefined {
     const key = keyOf(token);
     const entry = this.entries.get(key);
     // Two tokens can share a key: only the very same token is a hit.
@@ -56,7 +59,7 @@ export class VerifiedTokenCache<Issuer> {
     return entry;
   }
 
-  set(token: string, issuer: Issuer, payload: Readonly<Record<string, unknown>>, expiresAt: number): void {
+  set(token: string, issuer: Issuer, payload: Readonly<Payload>, expiresAt: number): void {
     if (this.maxEntries === 0) return;
     const key = keyOf(token);
     if (!this.seenOnce.has(key)) {
