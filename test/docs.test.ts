@@ -1,0 +1,231 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The documentation's TypeScript compiles: every ```ts block of README.md and docs/*.md is
+ * written to a file of its own and all of them are type-checked in one `tsc --noEmit` run,
+ * with `nestjs-cognito-lowlevel` (and `/testing`) resolved to this repository's `lib/`. A
+ * snippet that drifts from the code fails here, named by its page and starting line.
+ *
+ * Conventions for writers:
+ * - A ```ts block is a complete module, imports included. Anything else (shell, .env, output,
+ *   an intentionally partial fragment) takes another fence language: bash, dotenv, text, …
+ * - A block whose first line is a comment naming a file (`// src/app.module.ts`) is written
+ *   under that name, so other blocks of the same page can import it (`./app.module.js`).
+ *   Each page gets its own directory.
+ * - A page may import the reader's own code it does not show: `./login.handler.js`
+ *   (`LoginHandler`, a callback handler), `./users.service.js` (`UsersService` with `upsert` and
+ *   `findOrCreate`) and `./users.module.js` (`UsersModule`). Stand-ins are written beside every
+ *   snippet, unless a block of the page names a file so itself.
+ *
+ * Relative links of these pages are checked too: the file exists, and so does the heading an
+ * `#anchor` names.
+ */
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+
+interface Snippet {
+  page: string; // relative to ROOT, e.g. docs/guards.md
+  line: number; // 1-based line of the first line of code (after the fence)
+  file: string; // path of the written file, relative to the page's directory
+  code: string;
+}
+
+function pages(): string[] {
+  const docs = readdirSync(join(ROOT, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .sort()
+    .map((name) => `docs/${name}`);
+  return ['README.md', ...docs];
+}
+
+interface Block {
+  lang: string;
+  line: number;
+  code: string;
+}
+
+/** Fenced code blocks (``` or ~~~, three or more), with the line their code starts on. */
+function fencedBlocks(markdown: string): Block[] {
+  const lines = markdown.split('\n');
+  const blocks: Block[] = [];
+  for (let index = 0; index < lines.length; index++) {
+    const open = /^ {0,3}(`{3,}|~{3,})\s*([\w+-]*)/.exec(lines[index]);
+    if (open === null) continue;
+    const [, fence, lang] = open;
+    const body: string[] = [];
+    let end = index + 1;
+    while (end < lines.length && !new RegExp(`^ {0,3}${fence[0]}{${fence.length},}\\s*$`).test(lines[end])) body.push(lines[end++]);
+    blocks.push({ lang: lang.toLowerCase(), line: index + 2, code: body.join('\n') });
+    index = end;
+  }
+  return blocks;
+}
+
+function snippets(): Snippet[] {
+  const found: Snippet[] = [];
+  for (const page of pages()) {
+    for (const block of fencedBlocks(readFileSync(join(ROOT, page), 'utf8'))) {
+      if (block.lang !== 'ts' && block.lang !== 'typescript') continue;
+      const named = /^\/\/\s*([\w./-]+\.ts)\s*$/.exec(block.code.split('\n')[0]);
+      found.push({ page, line: block.line, file: named?.[1] ?? `snippet-line-${block.line}.ts`, code: block.code });
+    }
+  }
+  return found;
+}
+
+const USERS_SERVICE = `import { Injectable } from '@nestjs/common';
+
+/** Stand-in for the reader's own user store. */
+@Injectable()
+export class UsersService {
+  async upsert(sub: string, email?: string): Promise<{ id: string }> {
+    return { id: sub + (email ?? '') };
+  }
+  async findOrCreate(sub: string, email?: string): Promise<{ id: string }> {
+    return this.upsert(sub, email);
+  }
+}
+`;
+const USERS_MODULE = `import { Module } from '@nestjs/common';
+import { UsersService } from './users.service.js';
+
+@Module({ providers: [UsersService], exports: [UsersService] })
+export class UsersModule {}
+`;
+
+const LOGIN_HANDLER = `import { Injectable } from '@nestjs/common';
+import type { CognitoCallbackHandler, CognitoLoginResult } from 'nestjs-cognito-lowlevel';
+
+/** Stand-in for the reader's own callback handler. */
+@Injectable()
+export class LoginHandler implements CognitoCallbackHandler {
+  onSuccess(result: CognitoLoginResult) {
+    return { redirectTo: result.returnTo ?? '/' };
+  }
+}
+`;
+const STAND_INS = [
+  ['login.handler.ts', LOGIN_HANDLER],
+  ['users.service.ts', USERS_SERVICE],
+  ['users.module.ts', USERS_MODULE],
+] as const;
+
+const pageDir = (page: string) => page.replace(/\.md$/, '').replace(/[^\w-]+/g, '_');
+
+describe('documentation', () => {
+  const work = mkdtempSync(join(tmpdir(), 'docs-snippets-'));
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  it('every ```ts block of README.md and docs/*.md type-checks against lib/', () => {
+    const all = snippets();
+    assert.ok(all.length >= 30, `expected the pages to hold TypeScript snippets, found ${all.length}`);
+    const byPath = new Map<string, Snippet>();
+    for (const snippet of all) {
+      const path = join(work, pageDir(snippet.page), snippet.file);
+      const clash = byPath.get(path);
+      assert.equal(clash, undefined, `${snippet.page}:${snippet.line} and line ${clash?.line} both name the file ${snippet.file}`);
+      byPath.set(path, snippet);
+      mkdirSync(dirname(path), { recursive: true });
+      // `export {}` keeps a block without imports a module of its own (no clashes between pages).
+      writeFileSync(path, `${snippet.code}\nexport {};\n`);
+    }
+    for (const path of byPath.keys()) {
+      for (const [name, text] of STAND_INS) {
+        const stand = join(dirname(path), name);
+        if (!byPath.has(stand) && !existsSync(stand)) writeFileSync(stand, text);
+      }
+    }
+    writeFileSync(join(work, 'package.json'), JSON.stringify({ type: 'module' }));
+    symlinkSync(join(ROOT, 'node_modules'), join(work, 'node_modules'), 'dir');
+    writeFileSync(
+      join(work, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          lib: ['ES2023'],
+          strict: true,
+          experimentalDecorators: true,
+          emitDecoratorMetadata: true,
+          useDefineForClassFields: false,
+          skipLibCheck: true,
+          esModuleInterop: true,
+          noImplicitOverride: true,
+          types: ['node'],
+          noEmit: true,
+          paths: {
+            'nestjs-cognito-lowlevel': [join(ROOT, 'lib', 'index.ts')],
+            'nestjs-cognito-lowlevel/testing': [join(ROOT, 'lib', 'testing', 'index.ts')],
+          },
+        },
+        include: ['**/*.ts'],
+        exclude: ['node_modules'],
+      }),
+    );
+
+    const run = spawnSync(process.execPath, [TSC, '-p', join(work, 'tsconfig.json'), '--pretty', 'false'], { encoding: 'utf8' });
+    assert.ok(run.error === undefined, `tsc did not run: ${run.error?.message}`);
+    const output = `${run.stdout}${run.stderr}`;
+    // Point each error at the page and line it comes from.
+    const located = output
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => {
+        const match = /^(.+?\.ts)\((\d+),(\d+)\): (.*)$/.exec(line);
+        if (match === null) return line;
+        const [, file, row, column, message] = match;
+        const snippet = byPath.get(resolve(work, file));
+        if (snippet === undefined) return `${relative(ROOT, resolve(work, file))}:${row}:${column}: ${message}`;
+        return `${snippet.page}:${snippet.line + Number(row) - 1}:${column} (the block starting at line ${snippet.line}): ${message}`;
+      });
+    assert.equal(run.status, 0, `The documentation's TypeScript does not compile:\n${located.join('\n')}`);
+  });
+
+  it('relative links of README.md and docs/*.md point at files and headings that exist', () => {
+    const broken: string[] = [];
+    for (const page of pages()) {
+      const text = readFileSync(join(ROOT, page), 'utf8');
+      // Links outside code: drop fenced blocks and inline code first.
+      const prose = text.replace(/^ {0,3}(`{3,}|~{3,})[\s\S]*?^ {0,3}\1\s*$/gm, '').replace(/`[^`\n]*`/g, '');
+      for (const [, target] of prose.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^[a-z][a-z+.-]*:/i.test(target)) continue; // http:, https:, mailto:
+        const [path, anchor] = target.split('#');
+        const file = path === '' ? join(ROOT, page) : resolve(dirname(join(ROOT, page)), path);
+        if (!existsSync(file)) {
+          broken.push(`${page}: ${target} (no such file)`);
+          continue;
+        }
+        if (anchor !== undefined && file.endsWith('.md') && !anchors(readFileSync(file, 'utf8')).has(anchor)) {
+          broken.push(`${page}: ${target} (no heading with that anchor)`);
+        }
+      }
+    }
+    assert.deepEqual(broken, []);
+  });
+});
+
+/** GitHub's anchors for a page's headings: lower case, punctuation dropped, spaces to hyphens, repeats numbered. */
+function anchors(markdown: string): Set<string> {
+  const seen = new Map<string, number>();
+  const result = new Set<string>();
+  const withoutCode = markdown.replace(/^ {0,3}(`{3,}|~{3,})[\s\S]*?^ {0,3}\1\s*$/gm, '');
+  for (const [, heading] of withoutCode.matchAll(/^#{1,6}\s+(.+?)\s*#*\s*$/gm)) {
+    const base = heading
+      .toLowerCase()
+      .replace(/<[^>]+>/g, '')
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/ /g, '-');
+    const count = seen.get(base) ?? 0;
+    seen.set(base, count + 1);
+    result.add(count === 0 ? base : `${base}-${count}`);
+  }
+  return result;
+}
