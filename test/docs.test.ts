@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { COGNITO_ENV_NAMES } from '../lib/index.js';
 
 /**
  * The documentation's TypeScript compiles: every ```ts block of README.md and docs/*.md is
@@ -187,6 +188,26 @@ describe('documentation', () => {
         return `${snippet.page}:${snippet.line + Number(row) - 1}:${column} (the block starting at line ${snippet.line}): ${message}`;
       });
     assert.equal(run.status, 0, `The documentation's TypeScript does not compile:\n${located.join('\n')}`);
+  });
+
+  it('the settings table of docs/configuration.md lists every option with its environment variable, and nothing else', () => {
+    const text = readFileSync(join(ROOT, 'docs', 'configuration.md'), 'utf8');
+    const rows = new Map([...text.matchAll(/^\| `(\w+)` \| `(\w+)`/gm)].map(([, option, env]) => [option, env]));
+    const missing = Object.entries(COGNITO_ENV_NAMES)
+      .filter(([option, env]) => rows.get(option) !== env)
+      .map(([option, env]) => `${option} (${env})`);
+    assert.deepEqual(missing, [], 'options missing from the settings table, or with another environment variable');
+    const unknown = [...rows.keys()].filter((option) => !(option in COGNITO_ENV_NAMES));
+    assert.deepEqual(unknown, [], 'rows of the settings table that are not options');
+  });
+
+  it('docs/local-cognito.md documents every flag of the local-cognito command', () => {
+    const help = spawnSync(process.execPath, [join(ROOT, 'build', 'lib', 'cli.js'), 'local-cognito', '--help'], { encoding: 'utf8' });
+    assert.equal(help.status, 0, help.stderr);
+    const flags = [...new Set([...help.stdout.matchAll(/(?<![\w-])--[a-z][\w-]*/g)].map(([flag]) => flag))];
+    assert.ok(flags.length >= 10, `expected the usage text to list the flags, found ${flags.join(' ')}`);
+    const page = readFileSync(join(ROOT, 'docs', 'local-cognito.md'), 'utf8');
+    assert.deepEqual(flags.filter((flag) => !page.includes(`\`${flag}`)), [], 'flags missing from docs/local-cognito.md');
   });
 
   it('relative links of README.md and docs/*.md point at files and headings that exist', () => {
