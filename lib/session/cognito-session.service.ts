@@ -33,6 +33,7 @@ export class CognitoSessionService {
   private readonly logger = new Logger('CognitoModule');
   /** What `resume()` found for each response still in flight (weakly held: gone with the response). */
   private readonly resumed = new WeakMap<object, Promise<CognitoSessionState>>();
+  private readonly expiries = new WeakMap<StoredSession, number | undefined>();
   /** Responses on which `establish()` queued session cookies, so a failed login can take them back. */
   private readonly establishedOn = new WeakSet<object>();
 
@@ -91,7 +92,7 @@ export class CognitoSessionService {
       return { status: 'none' };
     }
 
-    if (!this.expiresSoon(stored.at)) {
+    if (!this.expiresSoon(stored)) {
       try {
         return await this.activeState(stored, false);
       } catch (error) {
@@ -105,7 +106,7 @@ export class CognitoSessionService {
       renewed = await this.refresher.run(stored.rt, () => this.refresh(stored));
     } catch (error) {
       if (error instanceof TokenEndpointError && error.oauthError === 'invalid_grant') return this.endSession(response);
-      if (error instanceof TokenEndpointError && !this.isExpired(stored.at)) {
+      if (error instanceof TokenEndpointError && !this.isExpired(stored)) {
         // Cognito is unreachable but the access token still has a little life: use it.
         this.logger.warn(`Session refresh failed (${error.code}); the current access token is still valid`);
         return this.activeState(stored, false).catch((verifyError: unknown) => this.dropInvalid(response, verifyError));
@@ -202,13 +203,24 @@ export class CognitoSessionService {
     return withoutIdToken;
   }
 
-  private expiresSoon(token: string): boolean {
-    const exp = unverifiedExpiry(token);
+  /**
+   * The access token's `exp`, read once per session object: the session store hands out the same
+   * (frozen) object for every request of a session, so the token is decoded on its first only.
+   */
+  private expiryOf(session: StoredSession): number | undefined {
+    if (this.expiries.has(session)) return this.expiries.get(session);
+    const exp = unverifiedExpiry(session.at);
+    this.expiries.set(session, exp);
+    return exp;
+  }
+
+  private expiresSoon(session: StoredSession): boolean {
+    const exp = this.expiryOf(session);
     return exp === undefined || exp - this.config.sessionRefreshMarginSeconds <= Date.now() / 1000;
   }
 
-  private isExpired(token: string): boolean {
-    const exp = unverifiedExpiry(token);
+  private isExpired(session: StoredSession): boolean {
+    const exp = this.expiryOf(session);
     return exp === undefined || exp <= Date.now() / 1000;
   }
 
