@@ -67,10 +67,11 @@ export class CognitoAuthGuard implements CanActivate {
     const objects = platformObjects(context);
     if (objects === undefined) return rules.isPublic;
 
-    // The common case, a bearer token verified before, is answered without a promise.
+    // The common cases, a bearer token verified before or a session seen before, are answered
+    // without a promise.
     let known: CognitoRequestAuth | undefined;
     try {
-      known = this.knownBearer(objects.request, rules.tokenUse);
+      known = this.knownBearer(objects.request, rules.tokenUse) ?? this.knownSession(objects.request, rules.tokenUse);
     } catch (error) {
       return this.refuse(error, rules, objects.response);
     }
@@ -137,6 +138,23 @@ export class CognitoAuthGuard implements CanActivate {
     if (typeof header !== 'string' || !(header.startsWith('Bearer ') || BEARER_PREFIX.test(header))) return undefined;
     const claims = this.verifier.verifyKnown(header.slice(7), tokenUse);
     return claims === undefined ? undefined : { claims, tokenUse, source: 'header' };
+  }
+
+  /**
+   * The session's claims when the session cookie is where `authenticate` would look (no bearer
+   * header ahead of it), the request is a safe one (an unsafe one goes through the cross-site
+   * check), and the session and its access token are both known already; else undefined.
+   */
+  private knownSession(request: unknown, tokenUse: CognitoTokenUse): CognitoRequestAuth | undefined {
+    if (tokenUse !== 'access') return undefined;
+    const [first, second] = this.config.tokenSources;
+    if (first !== 'cookie') {
+      const header = (request as { headers?: Record<string, unknown> }).headers?.authorization;
+      if (second !== 'cookie' || (typeof header === 'string' && BEARER_SCHEME.test(header))) return undefined;
+    }
+    if (this.config.csrfProtection && !isSafeMethod((request as { method?: unknown }).method)) return undefined;
+    const claims = this.session.knownAccessClaims(request);
+    return claims === undefined ? undefined : { claims, tokenUse, source: 'cookie' };
   }
 
   private async authenticate(request: unknown, response: unknown, tokenUse: CognitoTokenUse): Promise<CognitoRequestAuth | undefined> {

@@ -6,7 +6,7 @@ import { CognitoError } from '../errors/cognito.error.js';
 import { JwtVerificationError } from '../errors/jwt-verification.error.js';
 import { TokenEndpointError } from '../errors/token-endpoint.error.js';
 import { withdrawSetCookies, type SetCookie } from '../http/cookies.util.js';
-import type { CognitoTokenSet } from '../tokens/cognito-claims.interface.js';
+import type { CognitoAccessTokenClaims, CognitoTokenSet } from '../tokens/cognito-claims.interface.js';
 import { JwksVerifierService } from '../tokens/jwks-verifier.service.js';
 import { TokenExchangeService } from '../tokens/token-exchange.service.js';
 import type { CognitoSessionState } from './cognito-session.interface.js';
@@ -117,6 +117,24 @@ export class CognitoSessionService {
     // (a JWKS outage), so a rotated refresh token is never lost.
     this.setCookies(response, await this.cookiesFor(renewed));
     return this.activeState(renewed, true);
+  }
+
+  /**
+   * The session's access-token claims when all of it is known already: its cookies were opened
+   * before, its access token was verified before, and it is not due for a refresh. Otherwise
+   * `undefined`, and the caller resumes the session in full. Synchronous, and sets no cookie: the
+   * guard answers most requests of a browser session with it, as it does a repeated bearer token.
+   *
+   * @internal
+   */
+  knownAccessClaims(request: unknown): CognitoAccessTokenClaims | undefined {
+    const stored = this.store.readKnown(request);
+    if (stored === undefined || this.expiresSoon(stored)) return undefined;
+    try {
+      return this.verifier.verifyKnown(stored.at, 'access') as CognitoAccessTokenClaims | undefined;
+    } catch {
+      return undefined; // the full path says why
+    }
   }
 
   /** Whether the request carries this module's session cookies (opened or not). */
