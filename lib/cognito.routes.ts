@@ -42,8 +42,9 @@ export class CognitoRoutes implements OnModuleInit {
   onModuleInit(): void {
     const adapter = this.adapterHost.httpAdapter;
     if (adapter === undefined || adapter === null) return; // an application context without HTTP
-    const callbackPath = `/${this.config.callbackPath}`;
-    const redirectPath = new URL(this.config.redirectUri).pathname.replace(/(.)\/+$/, '$1');
+    // Exactly the path Cognito calls, trailing slash included (Fastify tells them apart).
+    const redirectPath = new URL(this.config.redirectUri).pathname;
+    const callbackPath = this.config.callbackPathFromOption ? `/${this.config.callbackPath}` : redirectPath;
     if (this.servedByApp(callbackPath)) {
       throw new CognitoConfigurationError([
         `the app already serves GET ${callbackPath}, where the callback must answer (the path of redirectUri` +

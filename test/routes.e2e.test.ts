@@ -97,6 +97,16 @@ const cases: Case[] = [
     notFound: ['/api/v1/auth/login', '/api/v1/auth/callback'],
   },
   {
+    name: 'a redirectUri with a trailing slash (Fastify tells the two paths apart)',
+    redirectPath: '/auth/callback/',
+    setup: {},
+    login: '/auth/login',
+    callback: '/auth/callback/',
+    logout: '/auth/logout',
+    appRoute: '/',
+    notFound: [],
+  },
+  {
     name: 'a RouterModule path for CognitoModule',
     redirectPath: '/auth/callback',
     setup: { imports: [RouterModule.register([{ path: 'accounts', module: CognitoModule }])], controllers: [ThingsController] },
