@@ -92,6 +92,13 @@ async function localCognito(args: string[]): Promise<void> {
     onSignIn: ({ username, clientId }) => console.log(`${new Date().toISOString()}  ${username} signed in (app client ${clientId})`),
   });
 
+  // Before anything is printed: whoever reads the output may stop it at once.
+  const stop = () => {
+    cognito.stop().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+
   const [client] = clients;
   const region = cognito.userPoolId.split('_')[0];
   const lines = [
@@ -110,11 +117,6 @@ async function localCognito(args: string[]): Promise<void> {
   console.log(`\nUsers: ${cognito.users.map((user) => `${user.username} / ${user.password}`).join(', ')}`);
   console.log('Sign-ins are logged below. Ctrl-C stops.\n');
 
-  const stop = () => {
-    cognito.stop().then(() => process.exit(0));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
 }
 
 async function main(argv: string[]): Promise<void> {
