@@ -30,7 +30,7 @@ describe('npm run bench, in miniature', () => {
       ),
     );
     const rows = output.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| case') && !line.startsWith('| ---'));
-    assert.equal(rows.length, 17, output);
+    assert.equal(rows.length, 19, output);
     for (const row of rows) assert.ok(Number(row.split('|')[2]) > 0, `a rate for ${row}`);
     const last = output.trimEnd().split('\n').at(-1)!;
     const names = ['distinct_seq_vs_aws', 'distinct_conc_vs_aws', 'repeated_vs_aws', 'distinct_seq_vs_node_crypto', 'guarded_vs_unguarded_http', 'cookie_guarded_vs_unguarded_http'];
