@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 
 /**
  * The documentation's TypeScript compiles: every ```ts block of README.md and docs/*.md is
@@ -22,6 +23,14 @@ import { fileURLToPath } from 'node:url';
  *   (`LoginHandler`, a callback handler), `./users.service.js` (`UsersService` with `upsert` and
  *   `findOrCreate`) and `./users.module.js` (`UsersModule`). Stand-ins are written beside every
  *   snippet, unless a block of the page names a file so itself.
+ *
+ * - Tests are written for Jest and Vitest as `nest new` sets them up: `describe`, `it`,
+ *   `beforeAll`, `afterAll` and `expect` as globals, never imported (declared for the snippets by
+ *   JEST_VITEST_GLOBALS below), in files named `*.spec.ts` or `test/*.e2e-spec.ts`, the only
+ *   names those runners pick up.
+ * - No top-level `await`: it does not compile in a CommonJS app (TS1309), and the README says a
+ *   CommonJS app only drops the `.js` suffixes. Wrap it as `nest new`'s main.ts does
+ *   (`async function bootstrap() { … } void bootstrap();`), or move it into `beforeAll`.
  *
  * Relative links of these pages are checked too: the file exists, and so does the heading an
  * `#anchor` names.
@@ -117,6 +126,56 @@ const STAND_INS = [
   ['users.module.ts', USERS_MODULE],
 ] as const;
 
+/**
+ * The test globals Jest and Vitest (`globals: true`, as `nest new` configures it) give every test
+ * file, typed loosely: enough for the snippets to type-check without either package installed.
+ */
+const JEST_VITEST_GLOBALS = `// Written by test/docs.test.ts: the globals of Jest and of Vitest with globals: true.
+declare function describe(name: string, body: () => void): void;
+declare function it(name: string, body: () => unknown, timeout?: number): void;
+declare function beforeAll(body: () => unknown, timeout?: number): void;
+declare function afterAll(body: () => unknown, timeout?: number): void;
+declare function beforeEach(body: () => unknown, timeout?: number): void;
+declare function afterEach(body: () => unknown, timeout?: number): void;
+interface DocsMatchers<R> {
+  toBe(expected: unknown): R;
+  toEqual(expected: unknown): R;
+  toStrictEqual(expected: unknown): R;
+  toMatch(expected: string | RegExp): R;
+  toBeDefined(): R;
+  toBeUndefined(): R;
+  toBeNull(): R;
+  toBeTruthy(): R;
+  toBeFalsy(): R;
+  toContain(item: unknown): R;
+  toHaveLength(length: number): R;
+  toBeGreaterThan(value: number | bigint): R;
+  toBeLessThan(value: number | bigint): R;
+  toThrow(expected?: string | RegExp | Error | (abstract new (...args: never[]) => unknown)): R;
+}
+interface DocsExpectation extends DocsMatchers<void> {
+  not: DocsMatchers<void>;
+  resolves: DocsMatchers<Promise<void>> & { not: DocsMatchers<Promise<void>> };
+  rejects: DocsMatchers<Promise<void>> & { not: DocsMatchers<Promise<void>> };
+}
+declare function expect(actual: unknown): DocsExpectation;
+`;
+
+/** Lines of a snippet that `await` outside any function: TS1309 once the app is CommonJS. */
+function topLevelAwaits(code: string): number[] {
+  const source = ts.createSourceFile('snippet.ts', code, ts.ScriptTarget.Latest, true);
+  const lines: number[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isFunctionLike(node)) return;
+    if (ts.isAwaitExpression(node) || (ts.isForOfStatement(node) && node.awaitModifier !== undefined)) {
+      lines.push(source.getLineAndCharacterOfPosition(node.getStart()).line);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return lines;
+}
+
 const pageDir = (page: string) => page.replace(/\.md$/, '').replace(/[^\w-]+/g, '_');
 
 /**
@@ -151,6 +210,7 @@ describe('documentation', { skip: underStryker && 'mutation testing: the sandbox
         if (!byPath.has(stand) && !existsSync(stand)) writeFileSync(stand, text);
       }
     }
+    writeFileSync(join(work, 'jest-vitest-globals.d.ts'), JEST_VITEST_GLOBALS);
     writeFileSync(join(work, 'package.json'), JSON.stringify({ type: 'module' }));
     symlinkSync(join(ROOT, 'node_modules'), join(work, 'node_modules'), 'dir');
     writeFileSync(
@@ -196,6 +256,25 @@ describe('documentation', { skip: underStryker && 'mutation testing: the sandbox
         return `${snippet.page}:${snippet.line + Number(row) - 1}:${column} (the block starting at line ${snippet.line}): ${message}`;
       });
     assert.equal(run.status, 0, `The documentation's TypeScript does not compile:\n${located.join('\n')}`);
+  });
+
+  it('no ```ts block awaits at its top level, which a CommonJS app cannot compile', () => {
+    const found = snippets().flatMap((snippet) => topLevelAwaits(snippet.code).map((row) => `${snippet.page}:${snippet.line + row}`));
+    assert.deepEqual(found, [], 'top-level await: wrap it in an async function, or move it into beforeAll');
+  });
+
+  it('test snippets use the globals of Jest and Vitest, in files their `nest new` configurations run', () => {
+    const wrong: string[] = [];
+    for (const snippet of snippets()) {
+      const where = `${snippet.page}:${snippet.line} (${snippet.file})`;
+      if (/from 'node:(test|assert)/.test(snippet.code)) wrong.push(`${where}: imports node:test or node:assert`);
+      if (/from '(vitest|@jest\/globals)'/.test(snippet.code)) wrong.push(`${where}: imports the globals`);
+      const isTest = /^\s*(describe|it|test)\(/m.test(snippet.code);
+      const unit = /(^|\/)[\w.-]+\.spec\.ts$/.test(snippet.file) && !snippet.file.includes('e2e');
+      const e2e = /^test\/[\w.-]+\.e2e-spec\.ts$/.test(snippet.file);
+      if (isTest && !unit && !e2e) wrong.push(`${where}: name it <name>.spec.ts (unit) or test/<name>.e2e-spec.ts (e2e)`);
+    }
+    assert.deepEqual(wrong, []);
   });
 
   it('the settings table of docs/configuration.md lists every option with its environment variable, and nothing else', async () => {
