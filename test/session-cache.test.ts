@@ -72,6 +72,35 @@ describe('SessionStore: the cache of opened sessions', () => {
     assert.equal(sealer.opens, opensWhenCached + 3);
   });
 
+  it('answers from the cache only for the Cookie header browsers send, and never differently from a full read', async () => {
+    const { store } = storeWith();
+    const cookie = await cookieHeader(store, big('alice'));
+    await store.read(request(cookie));
+    await store.read(request(cookie));
+    const [[n0, first], [n1, second]] = cookie.split('; ').map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]);
+    assert.equal(n0, '__Host-cognito-session.0'); // https: the __Host- prefix
+    // What browsers send, with the site's other cookies around: answered from the cache.
+    const hits = [cookie, `_ga=GA1.2.3; ${n0}=${first}; ${n1}=${second}; theme=dark`, `theme=dark; ${n0}=${first}; ${n1}=${second}`];
+    // Anything else is left to the full read, which parses every cookie (and may or may not find the session).
+    const others = [
+      ` ${n0} = ${first} ;${n1}="${second}"`,
+      `${n0}=${first}; ${n1}=${second}; ${n0}=another-value`,
+      `${n0}=another-value; ${n0}=${first}; ${n1}=${second}`,
+      `x${n0}=${first}; ${n1}=${second}`,
+      `other=${n0}=${first}; ${n1}=${second}`,
+      `${n1}=${second}; ${n0}=${first}`,
+      `${n1}=${second}`,
+      `${n0.replace('__Host-', '')}=${first}; ${n1.replace('__Host-', '')}=${second}`,
+    ];
+    for (const header of hits) assert.equal(store.readKnown(request(header))?.at, big('alice').at, header.slice(0, 40));
+    for (const header of [...hits, ...others]) {
+      const known = store.readKnown(request(header));
+      const full = await store.read(request(header));
+      if (known !== undefined) assert.deepEqual(known, full, `the cache and a full read agree: ${header.slice(0, 40)}`);
+      if (others.includes(header)) assert.equal(known, undefined, `left to the full read: ${header.slice(0, 40)}`);
+    }
+  });
+
   it('lets a cached session end when its seal does', async (t) => {
     t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
     const { store } = storeWith({ sessionMaxAgeSeconds: 120 });

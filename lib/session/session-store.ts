@@ -30,12 +30,14 @@ const MAX_CHUNKS = 3;
 export class SessionStore {
   private readonly prefix: string;
   /**
-   * Sessions already opened, by their whole sealed value (all chunks joined): every request of a
-   * session brings the same cookies, so only its first pays for decrypting them. A value that
-   * differs in any character (a tampered chunk, chunks of two sessions, a seal of another
-   * secret) is not the same key and is opened, or refused, in full.
+   * Sessions already opened, with the exact chunks they came in: every request of a session
+   * brings the same cookies, so only its first pays for decrypting them. Cookies that differ in
+   * any character (a tampered chunk, chunks of two sessions, a seal of another secret) miss,
+   * and are opened, or refused, in full.
    */
-  private readonly opened: VerifiedTokenCache<'session', StoredSession>;
+  private readonly opened: VerifiedTokenCache<'session', { chunks: readonly string[]; session: StoredSession }>;
+  /** `<prefix>0`, `<prefix>1`, …: built once, not on every request. */
+  private readonly names: readonly string[];
 
   constructor(
     @Inject(COGNITO_CONFIG) private readonly config: CognitoConfig,
@@ -43,39 +45,65 @@ export class SessionStore {
   ) {
     this.prefix = `${cookiePrefix(config)}${config.cookieNamePrefix}-session.`;
     this.opened = new VerifiedTokenCache(config.sessionCacheSize);
+    this.names = Array.from({ length: MAX_CHUNKS }, (_, index) => `${this.prefix}${index}`);
   }
 
   /** The stored session; `undefined` without session cookies; `'invalid'` when they are altered, foreign, truncated or expired. */
   async read(request: unknown): Promise<StoredSession | 'invalid' | undefined> {
     const cookies = readCookies(request);
-    const sealed = this.sealedValue(cookies);
-    if (sealed === undefined) return [...cookies.keys()].some((name) => name.startsWith(this.prefix)) ? 'invalid' : undefined;
-    const known = this.opened.get(sealed, Date.now());
-    if (known !== undefined) return known.payload;
-    const opened = this.sealer.openWithExpiry('session', sealed);
+    const present: string[] = [];
+    for (const name of this.names) {
+      const chunk = cookies.get(name);
+      if (chunk === undefined) break; // a missing chunk ends them
+      present.push(chunk);
+    }
+    if (present.length === 0) return [...cookies.keys()].some((name) => name.startsWith(this.prefix)) ? 'invalid' : undefined;
+    const known = this.known(present);
+    if (known !== undefined) return known;
+    const opened = this.sealer.openWithExpiry('session', present.join(''));
     if (typeof opened !== 'object') return 'invalid';
     const { at, rt, it } = (opened.data ?? {}) as Record<string, unknown>;
     if (typeof at !== 'string' || (rt !== undefined && typeof rt !== 'string') || (it !== undefined && typeof it !== 'string')) return 'invalid';
     const session: StoredSession = { at, rt, it };
-    this.opened.set(sealed, 'session', session, opened.expiresAt * 1000);
+    this.opened.set(present[present.length - 1], 'session', { chunks: present, session }, opened.expiresAt * 1000);
     return session;
   }
 
-  /** The stored session if its cookies were opened before (a cache hit), else `undefined`: never decrypts. */
+  /**
+   * The stored session if its cookies were opened before (a cache hit), else `undefined`: never
+   * decrypts. The guard asks on every request of a browser session, so this reads the Cookie
+   * header in one pass and only in the form browsers send (`name=value; name=value`, this
+   * store's cookies in order, each once); anything else is left to `read`, which parses it all.
+   */
   readKnown(request: unknown): StoredSession | undefined {
-    const sealed = this.sealedValue(readCookies(request));
-    return sealed === undefined ? undefined : this.opened.get(sealed, Date.now())?.payload;
+    const header = (request as { headers?: Record<string, unknown> } | undefined)?.headers?.cookie;
+    if (typeof header !== 'string') return undefined;
+    const chunks: string[] = [];
+    let from = 0;
+    for (let at = header.indexOf(this.prefix); at !== -1; at = header.indexOf(this.prefix, from)) {
+      // The name must start a pair: at the start of the header, or after "; ".
+      if (at !== 0 && !(header.charCodeAt(at - 1) === SPACE && header.charCodeAt(at - 2) === SEMICOLON)) return undefined;
+      const digit = at + this.prefix.length;
+      // The next chunk, `<prefix><n>=`, and no other: a duplicate or a gap is read() 's to judge.
+      if (header.charCodeAt(digit) !== DIGIT_ZERO + chunks.length || header.charCodeAt(digit + 1) !== EQUALS || chunks.length === MAX_CHUNKS) return undefined;
+      const end = header.indexOf(';', digit + 2);
+      chunks.push(header.slice(digit + 2, end === -1 ? header.length : end));
+      if (end === -1) break;
+      from = end;
+    }
+    return chunks.length === 0 ? undefined : this.known(chunks);
   }
 
-  /** The session cookies' chunks, joined in order (a missing chunk ends them). */
-  private sealedValue(cookies: Map<string, string>): string | undefined {
-    let sealed: string | undefined;
-    for (let index = 0; index < MAX_CHUNKS; index++) {
-      const chunk = cookies.get(`${this.prefix}${index}`);
-      if (chunk === undefined) break;
-      sealed = sealed === undefined ? chunk : sealed + chunk;
-    }
-    return sealed;
+  /**
+   * A session opened before from exactly these chunks. The cache is keyed by the last chunk,
+   * which ends with the seal's GCM tag; every other chunk must match too, so a tampered chunk or
+   * chunks of two sessions miss (and are then opened, and refused, in full).
+   */
+  private known(chunks: readonly string[]): StoredSession | undefined {
+    const entry = this.opened.get(chunks[chunks.length - 1], Date.now())?.payload;
+    if (entry === undefined || entry.chunks.length !== chunks.length) return undefined;
+    for (let index = 0; index < chunks.length - 1; index++) if (entry.chunks[index] !== chunks[index]) return undefined;
+    return entry.session;
   }
 
   /** The cookies that store `session`, or `undefined` when it is too large even without the ID token. */
@@ -111,3 +139,8 @@ export class SessionStore {
     });
   }
 }
+
+const SPACE = 0x20;
+const SEMICOLON = 0x3b;
+const EQUALS = 0x3d;
+const DIGIT_ZERO = 0x30;
