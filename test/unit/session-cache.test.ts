@@ -156,6 +156,7 @@ describe('the session’s memory', () => {
     it('reads the session for every call without a response object', async () => {
       const cookies = await cookiesOf(h, { at: await access(), rt: 'rt-7' });
       assert.deepEqual(await h.session.resume(request([]), undefined), { status: 'none' });
+      assert.deepEqual(await h.session.resume(request([]), null), { status: 'none' });
       assert.equal((await h.session.resume(request(cookies), undefined)).status, 'active');
     });
 
