@@ -15,7 +15,8 @@ import autocannon from 'autocannon';
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { createSign, generateKeyPairSync, randomBytes, randomUUID, verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -202,12 +203,30 @@ interface HttpApp {
   stop: () => void;
 }
 
+/**
+ * With two cores or more (and BENCH_PIN not 0), the app runs on core 1 and this process, which
+ * drives autocannon, on core 0: otherwise the scheduler moves both around and puts them on one
+ * core now and then, which spread single rounds from 0.5 to 1.7 in the same run. Without
+ * `taskset` (util-linux), nothing is pinned.
+ */
+const PIN = process.env.BENCH_PIN !== '0' && availableParallelism() >= 2 && pinnedTo(0, process.pid);
+
+function pinnedTo(core: number, pid: number): boolean {
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', String(core), String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Starts bench/http-app.js in a process of its own and waits for its URL. */
 async function startHttpApp(options: AppOptions, platform: 'fastify' | 'express' = 'fastify'): Promise<HttpApp> {
   const child = fork(fileURLToPath(new URL('./http-app.js', import.meta.url)), {
     env: { ...process.env, BENCH_APP_OPTIONS: JSON.stringify(options), BENCH_APP_PLATFORM: platform },
     execArgv: ['--expose-gc'],
   });
+  if (PIN && child.pid !== undefined) pinnedTo(1, child.pid);
   const next = <T>(pick: (message: unknown) => T | undefined) =>
     new Promise<T>((resolve, reject) => {
       const onMessage = (message: unknown) => {
@@ -386,7 +405,8 @@ async function main(): Promise<void> {
     };
     for (const route of routes) await load(route, HTTP_WARMUP_SECONDS);
     const label = platform === 'fastify' ? 'Fastify' : 'Express';
-    console.log(`HTTP on 127.0.0.1, ${label}: median of ${HTTP_ROUNDS} rounds; in each, every route gets ${HTTP_SECONDS} s in turn (the app alone in its own process; autocannon here, ${HTTP_CONNECTIONS} connections):`);
+    const where = PIN ? 'the app alone in its own process on core 1; autocannon here, on core 0' : 'the app alone in its own process; autocannon here';
+    console.log(`HTTP on 127.0.0.1, ${label}: median of ${HTTP_ROUNDS} rounds; in each, every route gets ${HTTP_SECONDS} s in turn (${where}, ${HTTP_CONNECTIONS} connections):`);
     const rates = routes.map(() => [] as number[]);
     const latency = routes.map(() => ({ p50: [] as number[], p99: [] as number[] }));
     for (let round = 0; round < HTTP_ROUNDS; round++) {

@@ -18,6 +18,11 @@ import { RefreshCoordinator } from './session/refresh-coordinator.js';
 import { SessionStore } from './session/session-store.js';
 import { JwksVerifierService } from './tokens/jwks-verifier.service.js';
 import { TokenExchangeService } from './tokens/token-exchange.service.js';
+import { RealtimeAuthService } from './realtime/realtime-auth.service.js';
+import { COGNITO_REALTIME_PEERS } from './cognito.constants.js';
+import { loadRealtimePeers } from './realtime/realtime-peers.js';
+import './realtime/cognito-io.adapter.js';
+import './realtime/cognito-ws.adapter.js';
 
 /**
  * Options that shape the module itself rather than configure it, so they are known
@@ -78,6 +83,9 @@ function buildModule(definition: DynamicModule, extras: CognitoModuleExtras): Dy
     SessionStore,
     RefreshCoordinator,
     CognitoSessionService,
+    RealtimeAuthService,
+    // Before NestFactory.create() returns: the WebSocket adapters' base classes, if installed.
+    { provide: COGNITO_REALTIME_PEERS, useFactory: loadRealtimePeers },
     CognitoAuthGuard,
   ];
   return {
@@ -86,6 +94,6 @@ function buildModule(definition: DynamicModule, extras: CognitoModuleExtras): Dy
     imports: [...(definition.imports ?? []), ...(extras.imports ?? []), HttpModule.register({})],
     controllers: routes.controllers,
     providers,
-    exports: [TokenExchangeService, JwksVerifierService, CognitoSessionService, CognitoAuthGuard, COGNITO_CONFIG],
+    exports: [TokenExchangeService, JwksVerifierService, CognitoSessionService, CognitoAuthGuard, RealtimeAuthService, COGNITO_CONFIG],
   };
 }

@@ -14,6 +14,10 @@ export { JwksVerifierService, type VerifyIdTokenOptions, type VerifyOptions } fr
 export { CognitoAuthGuard, type CognitoRequestAuth } from './guards/cognito-auth.guard.js';
 export { CognitoClaims, Public, RequireGroups, RequireScopes, TokenUse, type RequirementOptions } from './guards/auth.decorators.js';
 export { CognitoSessionService } from './session/cognito-session.service.js';
+export { CognitoIoAdapter } from './realtime/cognito-io.adapter.js';
+export { CognitoWsAdapter } from './realtime/cognito-ws.adapter.js';
+export { COGNITO_REFRESH_EVENT, type CognitoRefreshReply } from './realtime/realtime-auth.service.js';
+export { CognitoRealtimeRefusal, cognitoSocketAuth, type CognitoRealtimeErrorCode, type CognitoSocketAuth } from './realtime/socket-auth.js';
 export type { CognitoSessionState } from './session/cognito-session.interface.js';
 export type {
   CognitoAccessTokenClaims,

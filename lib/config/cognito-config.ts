@@ -46,6 +46,7 @@ export interface CognitoConfig {
   readonly sessionMaxAgeSeconds: number;
   readonly sessionIncludeIdToken: boolean;
   readonly tokenSources: readonly ('header' | 'cookie')[];
+  readonly wsTokenSources: readonly ('handshake' | 'header' | 'cookie')[];
   /** Every user pool whose tokens are accepted, this module's own first. */
   readonly trustedPools: readonly TrustedPool[];
   readonly jwksStaleSeconds: number;

@@ -153,6 +153,15 @@ export interface CognitoModuleOptions {
    */
   tokenSources?: readonly ('header' | 'cookie')[];
   /**
+   * Where WebSocket connections (`CognitoIoAdapter`, `CognitoWsAdapter`) and GraphQL
+   * subscriptions look for a token, in order: the handshake (socket.io's `auth.token` or
+   * `auth.authorization`; graphql-ws's `connectionParams`), the upgrade request's
+   * `Authorization` header, and the session cookies (only from the app's own origin or a
+   * trusted one). Never the query string. Env: `COGNITO_WS_TOKEN_SOURCES` (comma-separated).
+   * @default ['handshake', 'header', 'cookie']
+   */
+  wsTokenSources?: readonly ('handshake' | 'header' | 'cookie')[];
+  /**
    * Further app clients of the same user pool whose tokens the verifier and guard accept
    * (`aud` / `client_id`). Env: `COGNITO_ADDITIONAL_CLIENT_IDS` (comma-separated).
    */
@@ -244,6 +253,7 @@ export const COGNITO_ENV_NAMES = {
   sessionMaxAgeSeconds: 'COGNITO_SESSION_MAX_AGE_SECONDS',
   sessionIncludeIdToken: 'COGNITO_SESSION_INCLUDE_ID_TOKEN',
   tokenSources: 'COGNITO_TOKEN_SOURCES',
+  wsTokenSources: 'COGNITO_WS_TOKEN_SOURCES',
   additionalClientIds: 'COGNITO_ADDITIONAL_CLIENT_IDS',
   additionalUserPools: 'COGNITO_ADDITIONAL_USER_POOLS',
   jwksStaleSeconds: 'COGNITO_JWKS_STALE_SECONDS',

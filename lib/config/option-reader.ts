@@ -171,15 +171,17 @@ export class OptionReader {
     return list as string[];
   }
 
-  tokenSources(): ('header' | 'cookie')[] | undefined {
-    const value = this.options.tokenSources;
-    if (value === undefined || value === null || value === '') return ['header', 'cookie'];
+  /** An ordered list of token sources, each once, from `allowed`. */
+  sources<T extends string>(option: 'tokenSources' | 'wsTokenSources', allowed: readonly T[]): T[] | undefined {
+    const value = this.options[option];
+    if (value === undefined || value === null || value === '') return [...allowed];
     const list = typeof value === 'string' ? value.split(/[\s,]+/).filter(Boolean) : value;
-    if (!Array.isArray(list) || list.length === 0 || list.some((source) => source !== 'header' && source !== 'cookie') || new Set(list).size !== list.length) {
-      this.fail('tokenSources', 'must list "header" and/or "cookie", each once', Array.isArray(value) ? value.join(',') : value);
+    if (!Array.isArray(list) || list.length === 0 || list.some((source) => !allowed.includes(source)) || new Set(list).size !== list.length) {
+      const names = allowed.map((source) => `"${source}"`);
+      this.fail(option, `must list ${names.slice(0, -1).join(', ')}${names.length > 2 ? ',' : ''} and/or ${names[names.length - 1]}, each once`, Array.isArray(value) ? value.join(',') : value);
       return undefined;
     }
-    return list as ('header' | 'cookie')[];
+    return list as T[];
   }
 
   scopes(): string[] | undefined {

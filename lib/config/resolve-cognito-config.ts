@@ -81,7 +81,8 @@ export function resolveCognitoConfig(input: unknown): CognitoConfig {
     sessionRefreshMarginSeconds: read.integer('sessionRefreshMarginSeconds', 60, 0, 3600),
     sessionMaxAgeSeconds: read.integer('sessionMaxAgeSeconds', 30 * 24 * 3600, 60, 10 * 366 * 24 * 3600),
     sessionIncludeIdToken: read.boolean('sessionIncludeIdToken', false),
-    tokenSources: read.tokenSources(),
+    tokenSources: read.sources('tokenSources', ['header', 'cookie'] as const),
+    wsTokenSources: read.sources('wsTokenSources', ['handshake', 'header', 'cookie'] as const),
     trustedOrigins: read.origins('trustedOrigins'),
     csrfProtection: read.boolean('csrfProtection', true),
   };
@@ -104,6 +105,7 @@ export function resolveCognitoConfig(input: unknown): CognitoConfig {
     cookieNamePrefix: config.cookieNamePrefix!,
     scopes: config.scopes!,
     tokenSources: config.tokenSources!,
+    wsTokenSources: config.wsTokenSources!,
     userPoolId: userPoolId!,
     region: region!,
     clientId: clientId!,

@@ -1,5 +1,6 @@
 import { SetMetadata, createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { CognitoTokenUse } from '../tokens/cognito-claims.interface.js';
+import { cognitoSocketAuth } from '../realtime/socket-auth.js';
 import { requestOf } from './execution-context.util.js';
 
 /** @internal */
@@ -64,13 +65,15 @@ export const TokenUse = (tokenUse: CognitoTokenUse): MethodDecorator & ClassDeco
 
 /**
  * The verified claims of the request's token (set by `CognitoAuthGuard`), or one claim by name;
- * `undefined` on a public route without a valid token. Works in HTTP controllers and GraphQL resolvers.
+ * `undefined` on a public route without a valid token. Works in HTTP controllers, GraphQL
+ * resolvers (subscriptions too) and WebSocket gateways (the token the connection opened with).
  *
  * @example `me(@CognitoClaims() claims: CognitoAccessTokenClaims, @CognitoClaims('sub') sub: string)`
  * @publicApi
  */
 export const CognitoClaims = createParamDecorator((claim: string | undefined, context: ExecutionContext) => {
-  const claims = (requestOf(context) as { cognito?: { claims: Record<string, unknown> } } | undefined)?.cognito?.claims;
+  const auth = context.getType() === 'ws' ? cognitoSocketAuth(context.getArgByIndex(0)) : (requestOf(context) as { cognito?: { claims: object } } | undefined)?.cognito;
+  const claims = auth?.claims as Record<string, unknown> | undefined;
   return claim === undefined ? claims : claims?.[claim];
 });
 

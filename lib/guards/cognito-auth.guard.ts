@@ -20,23 +20,17 @@ import { crossSiteRefusal, isSafeMethod } from '../http/cross-site.util.js';
 import { CognitoSessionService } from '../session/cognito-session.service.js';
 import type { CognitoAccessTokenClaims, CognitoIdTokenClaims, CognitoTokenUse } from '../tokens/cognito-claims.interface.js';
 import { JwksVerifierService } from '../tokens/jwks-verifier.service.js';
-import { IS_PUBLIC, REQUIRED_GROUPS, REQUIRED_SCOPES, TOKEN_USE, type Requirement } from './auth.decorators.js';
-import { platformObjects } from './execution-context.util.js';
+import { RealtimeAuthService } from '../realtime/realtime-auth.service.js';
+import { realtimePeers } from '../realtime/realtime-peers.js';
+import { platformObjects, type PlatformObjects } from './execution-context.util.js';
+import { COGNITO_GUARD_MARK, readRouteRules, unmetRequirement, type RouteRules } from './route-rules.js';
 
 /** What the guard attaches to the request as `request.cognito`. @publicApi */
 export interface CognitoRequestAuth {
   claims: CognitoAccessTokenClaims | CognitoIdTokenClaims;
   tokenUse: CognitoTokenUse;
-  /** Where the token came from. */
-  source: 'header' | 'cookie';
-}
-
-/** What the decorators say about one handler, read once: reflection on every request is measurable. */
-interface RouteRules {
-  isPublic: boolean;
-  tokenUse: CognitoTokenUse;
-  groups: Requirement | undefined;
-  scopes: Requirement | undefined;
+  /** Where the token came from (`handshake`: a GraphQL subscription's `connectionParams`). */
+  source: 'header' | 'cookie' | 'handshake';
 }
 
 /**
@@ -46,12 +40,17 @@ interface RouteRules {
  * `WWW-Authenticate: Bearer` (RFC 6750 §3.1: no error code); an invalid token: 401 with
  * `error="invalid_token"`; missing group: 403; missing scope: 403 with `error="insufficient_scope"`;
  * a cross-site unsafe request on the session cookie: 403 (`csrfProtection`); keys or Cognito
- * unreachable: 503. WebSocket, microservice and unknown contexts are denied.
+ * unreachable: 503. On WebSocket gateways (with `CognitoIoAdapter` or `CognitoWsAdapter`) it checks
+ * the token the connection was opened with, and refuses with a `WsException`
+ * (`{ status: 'error', code, message }`); on GraphQL subscriptions it reads `connectionParams`.
+ * Microservice and unknown contexts are denied.
  *
  * @publicApi
  */
 @Injectable()
 export class CognitoAuthGuard implements CanActivate {
+  /** Lets code find this guard in `@UseGuards()` metadata without importing it. */
+  static readonly [COGNITO_GUARD_MARK] = true;
   private readonly rules = new WeakMap<object, WeakMap<object, RouteRules>>();
 
   constructor(
@@ -60,12 +59,14 @@ export class CognitoAuthGuard implements CanActivate {
     private readonly session: CognitoSessionService,
     private readonly adapterHost: HttpAdapterHost,
     @Inject(COGNITO_CONFIG) private readonly config: CognitoConfig,
+    private readonly realtime: RealtimeAuthService,
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const rules = this.rulesFor(context);
     const objects = platformObjects(context);
-    if (objects === undefined) return rules.isPublic;
+    if (objects === undefined) return context.getType() === 'ws' ? this.authorizeMessage(context.getArgByIndex(0), rules) : rules.isPublic;
+    if (objects.handshake !== undefined) return this.authorizeSubscription(objects, rules);
 
     // The common cases, a bearer token verified before or a session seen before, are answered
     // without a promise.
@@ -82,13 +83,36 @@ export class CognitoAuthGuard implements CanActivate {
     );
   }
 
+  /** A gateway message: the connection's token, verified when it opened, against the handler's decorators. */
+  private authorizeMessage(client: unknown, rules: RouteRules): boolean {
+    try {
+      return this.realtime.authorizeMessage(client, rules);
+    } catch (error) {
+      const refusal = this.realtime.refusal(error);
+      const { WsException } = realtimePeers;
+      // Nest's WebSocket filter sends a WsException's object to the client as it is.
+      throw WsException === undefined ? refusal : new WsException({ status: 'error', code: refusal.code, message: refusal.message });
+    }
+  }
+
+  /**
+   * A GraphQL subscription over graphql-ws: the token comes from `connectionParams`, the upgrade
+   * request's header or its session cookie (with the Origin rule), as for any WebSocket connection.
+   */
+  private authorizeSubscription(objects: PlatformObjects, rules: RouteRules): Promise<boolean> {
+    return this.realtime.authenticate({ request: objects.request, params: objects.handshake }, rules.tokenUse).then(
+      (auth) => this.decide(auth, rules, objects),
+      (error: unknown) => this.refuse(error, rules, undefined),
+    );
+  }
+
   /** An invalid token on a public route means no claims, not a 401 (documented). */
   private refuse(error: unknown, rules: RouteRules, response: unknown): boolean {
     if (rules.isPublic) return true;
     throw this.toHttpException(error, response);
   }
 
-  private decide(auth: CognitoRequestAuth | undefined, { isPublic, groups, scopes }: RouteRules, objects: { request: unknown; response: unknown }): boolean {
+  private decide(auth: CognitoRequestAuth | undefined, { isPublic, groups, scopes }: RouteRules, objects: PlatformObjects): boolean {
     if (auth !== undefined) (objects.request as { cognito?: CognitoRequestAuth }).cognito = auth;
     if (isPublic) return true;
     if (auth === undefined) {
@@ -97,15 +121,11 @@ export class CognitoAuthGuard implements CanActivate {
       throw new UnauthorizedException('No bearer token or session');
     }
 
-    if (groups !== undefined && !satisfies(groups, auth.claims['cognito:groups'])) {
-      throw new ForbiddenException('Not a member of a required Cognito group');
-    }
-    if (scopes !== undefined) {
-      const granted = typeof auth.claims.scope === 'string' ? auth.claims.scope.split(' ').filter(Boolean) : undefined;
-      if (!satisfies(scopes, granted)) {
-        this.challenge(objects.response, 'insufficient_scope', 'The token lacks a required scope', scopes.values.join(' '));
-        throw new ForbiddenException('The token lacks a required scope');
-      }
+    const unmet = unmetRequirement({ isPublic, tokenUse: auth.tokenUse, groups, scopes }, auth.claims as unknown as Record<string, unknown>);
+    if (unmet === 'groups') throw new ForbiddenException('Not a member of a required Cognito group');
+    if (unmet === 'scopes') {
+      this.challenge(objects.response, 'insufficient_scope', 'The token lacks a required scope', scopes!.values.join(' '));
+      throw new ForbiddenException('The token lacks a required scope');
     }
     return true;
   }
@@ -116,13 +136,7 @@ export class CognitoAuthGuard implements CanActivate {
     let byController = this.rules.get(handler);
     let rules = byController?.get(controller);
     if (rules === undefined) {
-      const targets = [handler, controller];
-      rules = {
-        isPublic: this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) ?? false,
-        tokenUse: this.reflector.getAllAndOverride<CognitoTokenUse>(TOKEN_USE, targets) ?? 'access',
-        groups: this.reflector.getAllAndOverride<Requirement>(REQUIRED_GROUPS, targets),
-        scopes: this.reflector.getAllAndOverride<Requirement>(REQUIRED_SCOPES, targets),
-      };
+      rules = readRouteRules(this.reflector, [handler, controller]);
       if (byController === undefined) this.rules.set(handler, (byController = new WeakMap()));
       byController.set(controller, rules);
     }
@@ -239,8 +253,3 @@ function bearerToken(header: unknown): string | undefined {
   return token.length > 0 && !token.includes(' ') ? token : undefined;
 }
 
-function satisfies(requirement: Requirement, granted: unknown): boolean {
-  if (!Array.isArray(granted)) return false;
-  const set = new Set(granted.filter((value): value is string => typeof value === 'string'));
-  return requirement.match === 'all' ? requirement.values.every((value) => set.has(value)) : requirement.values.some((value) => set.has(value));
-}

@@ -3,7 +3,8 @@ import type { ExecutionContext } from '@nestjs/common';
 /**
  * The platform request and response behind an execution context: HTTP (Express, Fastify)
  * or GraphQL (the context object holds them as `req`/`res`, or `request`/`reply` with
- * Mercurius). Nothing for WebSocket, microservice or unknown contexts.
+ * Mercurius; for a subscription over graphql-ws, the upgrade request and `connectionParams`).
+ * Nothing for WebSocket, microservice or unknown contexts.
  *
  * @internal
  */
@@ -12,7 +13,15 @@ export function requestOf(context: ExecutionContext): unknown {
 }
 
 /** @internal */
-export function platformObjects(context: ExecutionContext): { request: unknown; response: unknown } | undefined {
+export interface PlatformObjects {
+  request: unknown;
+  response: unknown;
+  /** A GraphQL subscription over a WebSocket: what the client sent with the handshake (`connectionParams`). */
+  handshake?: unknown;
+}
+
+/** @internal */
+export function platformObjects(context: ExecutionContext): PlatformObjects | undefined {
   const type = context.getType<string>();
   if (type === 'http') {
     // What switchToHttp().getRequest()/getResponse() return, without the three closures that
@@ -24,7 +33,15 @@ export function platformObjects(context: ExecutionContext): { request: unknown; 
     const graphql = context.getArgByIndex(2) as Record<string, any> | undefined;
     const request = graphql?.req ?? graphql?.request ?? graphql?.reply?.request;
     if (request === undefined) return undefined;
+    // graphql-ws: the context function passes `connectionParams` on, and `req` is the upgrade request.
+    const handshake = graphql?.connectionParams ?? graphql?.extra?.connectionParams;
+    if (handshake !== undefined || isUpgrade(request)) return { request, response: undefined, handshake: handshake ?? {} };
     return { request, response: graphql?.res ?? graphql?.reply };
   }
   return undefined;
+}
+
+function isUpgrade(request: unknown): boolean {
+  const upgrade = (request as { headers?: Record<string, unknown> }).headers?.upgrade;
+  return typeof upgrade === 'string' && upgrade.toLowerCase() === 'websocket';
 }

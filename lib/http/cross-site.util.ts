@@ -45,6 +45,20 @@ export function isNavigationOrSameOrigin(request: unknown): boolean {
   return dest === undefined || dest.toLowerCase() === 'document' || site === 'same-origin' || site === 'none';
 }
 
+/**
+ * Why a WebSocket upgrade that rides on the session cookie must be refused, or `undefined`.
+ * Browsers always send `Origin` on an upgrade, and pages cannot forge it; a request without one
+ * comes from a program (a server, a test, a CLI), which could send any cookie it holds anyway.
+ *
+ * @internal
+ */
+export function crossSiteUpgradeRefusal(request: unknown, config: Pick<CognitoConfig, 'appOrigin' | 'trustedOrigins'>): string | undefined {
+  const headers = (request as { headers?: Record<string, unknown> } | undefined)?.headers ?? {};
+  if (headers.origin === undefined) return undefined;
+  const origin = single(headers.origin);
+  return origin !== undefined && isAllowed(origin, config) ? undefined : "its Origin is neither this app's origin nor a trusted origin";
+}
+
 function isAllowed(origin: string | undefined, { appOrigin, trustedOrigins }: Pick<CognitoConfig, 'appOrigin' | 'trustedOrigins'>): boolean {
   if (origin === undefined) return false;
   const normalised = originOf(origin);

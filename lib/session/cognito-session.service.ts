@@ -137,6 +137,20 @@ export class CognitoSessionService {
     }
   }
 
+  /**
+   * The session as its cookies hold it, without refreshing it and without setting a cookie: for
+   * a WebSocket upgrade or a GraphQL subscription, which have no response to carry renewed cookies
+   * (a refresh there would lose a rotated refresh token). An expired access token throws
+   * `JwtVerificationError` (`ERR_JWT_EXPIRED`); any request over HTTP renews it.
+   *
+   * @internal
+   */
+  async inspect(request: unknown): Promise<CognitoSessionState> {
+    const stored = this.store.readKnown(request) ?? (await this.store.read(request));
+    if (stored === undefined || stored === 'invalid') return { status: 'none' };
+    return this.activeState(stored, false);
+  }
+
   /** Whether the request carries this module's session cookies (opened or not). */
   hasSessionCookies(request: unknown): boolean {
     return this.store.isPresent(request);

@@ -1,0 +1,343 @@
+import 'reflect-metadata';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Module, UseGuards, type INestApplication, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { ConnectedSocket, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
+import {
+  CognitoAuthGuard,
+  CognitoClaims,
+  CognitoIoAdapter,
+  CognitoModule,
+  CognitoWsAdapter,
+  Public,
+  RequireGroups,
+  RequireScopes,
+  TokenUse,
+  cognitoSocketAuth,
+  type CognitoModuleOptions,
+} from '../lib/index.js';
+import { LocalCognito } from '../lib/testing/index.js';
+import { PLATFORMS, cookiePairs, type Platform } from './support/app.js';
+import { SessionHandler } from './support/guarded-app.js';
+import { COOKIE_SECRET } from './support/module.js';
+import { ioAsk, ioConnect, wsConnect } from './support/realtime.js';
+
+const REDIRECT_URI = 'http://127.0.0.1:3000/auth/callback';
+const APP_ORIGIN = 'http://127.0.0.1:3000';
+const ALICE = { username: 'alice', password: 'correct horse battery', email: 'alice@example.com' };
+
+type Transport = 'socket.io' | 'ws';
+
+/**
+ * The same three gateways for each transport: socket.io tells them apart by namespace, ws by
+ * path. A ws handler answers `{ event, data }`, which WsAdapter sends as it is.
+ */
+function gateways(transport: Transport): Type[] {
+  const where = (name: string) => (transport === 'socket.io' ? { namespace: name } : { path: `/ws/${name}` });
+  const answer = (event: string, data: unknown) => (transport === 'socket.io' ? data : { event, data });
+
+  @UseGuards(CognitoAuthGuard)
+  @WebSocketGateway(where('secure'))
+  class SecureGateway {
+    @SubscribeMessage('whoami')
+    whoami(@CognitoClaims('username') username: string, @ConnectedSocket() client: unknown) {
+      return answer('whoami', { username, source: cognitoSocketAuth(client)?.source });
+    }
+
+    @RequireGroups('admin')
+    @SubscribeMessage('admin')
+    admin() {
+      return answer('admin', 'admin-ok');
+    }
+
+    @RequireScopes('orders/write')
+    @SubscribeMessage('write')
+    write() {
+      return answer('write', 'write-ok');
+    }
+
+    @TokenUse('id')
+    @SubscribeMessage('idOnly')
+    idOnly() {
+      return answer('idOnly', 'id-ok');
+    }
+  }
+
+  @UseGuards(CognitoAuthGuard)
+  @RequireGroups('admin')
+  @WebSocketGateway(where('admins'))
+  class AdminGateway {
+    @SubscribeMessage('ping')
+    ping() {
+      return answer('ping', 'pong');
+    }
+  }
+
+  @WebSocketGateway(where('open'))
+  class OpenGateway {
+    @SubscribeMessage('hello')
+    hello(@CognitoClaims('username') username?: string) {
+      return answer('hello', username ?? 'anonymous');
+    }
+
+    @UseGuards(CognitoAuthGuard)
+    @SubscribeMessage('private')
+    private(@CognitoClaims('username') username: string) {
+      return answer('private', username);
+    }
+
+    @UseGuards(CognitoAuthGuard)
+    @Public()
+    @SubscribeMessage('public')
+    public(@CognitoClaims('username') username?: string) {
+      return answer('public', username ?? 'anonymous');
+    }
+  }
+  return [SecureGateway, AdminGateway, OpenGateway];
+}
+
+async function startRealtimeApp(platform: Platform, transport: Transport, options: CognitoModuleOptions): Promise<{ app: INestApplication; url: string }> {
+  @Module({ imports: [CognitoModule.forRoot({ ...options, callbackHandler: SessionHandler })], providers: gateways(transport) })
+  class RealtimeAppModule {}
+  const app = await NestFactory.create(RealtimeAppModule, platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(), { logger: false, abortOnError: false });
+  app.useWebSocketAdapter(transport === 'socket.io' ? new CognitoIoAdapter(app) : new CognitoWsAdapter(app));
+  await app.listen(0, '127.0.0.1');
+  return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1') };
+}
+
+for (const platform of PLATFORMS) {
+  describe(`WebSocket gateways on ${platform}`, () => {
+    let cognito: LocalCognito;
+    const apps: INestApplication[] = [];
+    const options = (overrides: Partial<CognitoModuleOptions> = {}): CognitoModuleOptions => ({
+      ...cognito.moduleOptions('webapp'),
+      redirectUri: REDIRECT_URI,
+      cookieSecret: COOKIE_SECRET,
+      ...overrides,
+    });
+    async function start(transport: Transport, overrides: Partial<CognitoModuleOptions> = {}) {
+      const started = await startRealtimeApp(platform, transport, options(overrides));
+      apps.push(started.app);
+      return started.url;
+    }
+    /** A real login through the app; the session cookies a browser keeps. */
+    async function login(url: string): Promise<string> {
+      const started = await fetch(`${url}/auth/login`, { redirect: 'manual' });
+      const redirect = await cognito.signIn(started.headers.get('location')!, ALICE);
+      const finished = await fetch(`${url}${redirect.pathname}${redirect.search}`, { redirect: 'manual', headers: { cookie: cookiePairs(started.headers.getSetCookie()).join('; ') } });
+      return cookiePairs(finished.headers.getSetCookie()).join('; ');
+    }
+
+    before(async () => {
+      cognito = await LocalCognito.start({ users: [ALICE], clients: [{ clientId: 'webapp', redirectUris: [REDIRECT_URI] }, { clientId: 'other-app', redirectUris: [REDIRECT_URI] }] });
+    });
+    after(async () => {
+      for (const app of apps) await app.close();
+      await cognito?.stop();
+    });
+
+    describe('socket.io (CognitoIoAdapter)', () => {
+      let url: string;
+      before(async () => {
+        url = await start('socket.io');
+      });
+
+      it('admits a valid token from auth.token, auth.authorization or the Authorization header, and says where it came from', async () => {
+        const token = await cognito.mintAccessToken({ username: 'io-user' });
+        for (const [connect, source] of [
+          [{ auth: { token } }, 'handshake'],
+          [{ auth: { authorization: `Bearer ${token}` } }, 'handshake'],
+          [{ headers: { authorization: `Bearer ${token}` } }, 'header'],
+        ] as const) {
+          const { socket, error } = await ioConnect(`${url}/secure`, connect);
+          assert.equal(error, undefined, String(error?.message));
+          assert.deepEqual((await ioAsk(socket!, 'whoami')).reply, { username: 'io-user', source });
+          socket!.close();
+        }
+      });
+
+      it('refuses a connection without a valid token with connect_error, a stable code and the reason', async () => {
+        const cases: [Record<string, unknown> | undefined, RegExp][] = [
+          [undefined, /No token/],
+          [{ token: await cognito.mintAccessToken({ expiresInSeconds: -60 }) }, /expired/i],
+          [{ token: await cognito.mintAccessToken({ clientId: 'other-app' }) }, /client/i],
+          [{ token: await cognito.mintIdToken() }, /token_use|ID token|access/i],
+          [{ token: 'not-a-token' }, /malformed|token/i],
+          [{ authorization: 'Basic dXNlcjpwYXNz' }, /Bearer/],
+        ];
+        for (const [auth, reason] of cases) {
+          const { socket, error } = await ioConnect(`${url}/secure`, { auth });
+          assert.equal(socket, undefined);
+          assert.deepEqual(error!.data, { code: 'cognito_unauthorized', status: 401 });
+          assert.match(error!.message, reason);
+        }
+      });
+
+      it("checks the gateway class's groups at connect time, and a handler's groups and scopes per message", async () => {
+        const refused = await ioConnect(`${url}/admins`, { auth: { token: await cognito.mintAccessToken({ groups: ['staff'] }) } });
+        assert.deepEqual(refused.error?.data, { code: 'cognito_forbidden', status: 403 });
+        const admitted = await ioConnect(`${url}/admins`, { auth: { token: await cognito.mintAccessToken({ groups: ['admin'] }) } });
+        assert.equal((await ioAsk(admitted.socket!, 'ping')).reply, 'pong');
+        admitted.socket!.close();
+
+        const { socket } = await ioConnect(`${url}/secure`, { auth: { token: await cognito.mintAccessToken({ groups: ['staff'], scopes: ['orders/read'] }) } });
+        assert.deepEqual((await ioAsk(socket!, 'admin')).exception, { status: 'error', code: 'cognito_forbidden', message: 'Not a member of a required Cognito group' });
+        assert.deepEqual((await ioAsk(socket!, 'write')).exception, { status: 'error', code: 'cognito_forbidden', message: 'The token lacks a required scope' });
+        assert.equal((await ioAsk(socket!, 'idOnly')).exception?.code, 'cognito_unauthorized');
+        socket!.close();
+      });
+
+      it('lets anyone into an open gateway; its guarded handlers refuse anonymous connections, @Public ones do not', async () => {
+        const anonymous = (await ioConnect(`${url}/open`)).socket!;
+        assert.equal((await ioAsk(anonymous, 'hello')).reply, 'anonymous');
+        assert.equal((await ioAsk(anonymous, 'public')).reply, 'anonymous');
+        assert.equal((await ioAsk(anonymous, 'private')).exception?.code, 'cognito_unauthorized');
+        anonymous.close();
+        // An invalid token on an open gateway is no token (as on a @Public route).
+        const invalid = await ioConnect(`${url}/open`, { auth: { token: await cognito.mintAccessToken({ expiresInSeconds: -60 }) } });
+        assert.equal((await ioAsk(invalid.socket!, 'private')).exception?.code, 'cognito_unauthorized');
+        invalid.socket!.close();
+        const signedIn = (await ioConnect(`${url}/open`, { auth: { token: await cognito.mintAccessToken({ username: 'open-user' }) } })).socket!;
+        assert.equal((await ioAsk(signedIn, 'private')).reply, 'open-user');
+        assert.equal((await ioAsk(signedIn, 'public')).reply, 'open-user');
+        signedIn.close();
+      });
+
+      it("takes the session cookie of a real login from the app's own origin or a program without Origin, never from another site", async () => {
+        const cookie = await login(url);
+        for (const headers of [{ cookie, origin: APP_ORIGIN }, { cookie }] as Record<string, string>[]) {
+          const { socket, error } = await ioConnect(`${url}/secure`, { headers });
+          assert.equal(error, undefined, String(error?.message));
+          assert.deepEqual((await ioAsk(socket!, 'whoami')).reply, { username: 'alice', source: 'cookie' });
+          socket!.close();
+        }
+        const crossSite = await ioConnect(`${url}/secure`, { headers: { cookie, origin: 'https://evil.example' } });
+        assert.deepEqual(crossSite.error?.data, { code: 'cognito_forbidden', status: 403 });
+        assert.match(crossSite.error!.message, /Origin/);
+        // A bearer token is not a cookie: another origin does not matter.
+        const bearer = await ioConnect(`${url}/secure`, { auth: { token: await cognito.mintAccessToken() }, headers: { origin: 'https://evil.example' } });
+        assert.equal(bearer.error, undefined);
+        bearer.socket!.close();
+      });
+
+      it('closes the connection when the token expires, unless a fresh token of the same user came first (cognito:refresh)', async () => {
+        const expiring = (await ioConnect(`${url}/secure`, { auth: { token: await cognito.mintAccessToken({ username: 'short', expiresInSeconds: 2 }) } })).socket!;
+        const reason = new Promise<{ code: string }>((resolve) => expiring.once('exception', resolve));
+        const disconnected = new Promise<string>((resolve) => expiring.once('disconnect', resolve));
+        assert.deepEqual(await reason, { status: 'error', code: 'cognito_unauthorized', message: 'The access token expired; reconnect with a fresh one' });
+        assert.equal(await disconnected, 'io server disconnect');
+
+        const refreshed = (await ioConnect(`${url}/secure`, { auth: { token: await cognito.mintAccessToken({ username: 'short', expiresInSeconds: 2 }) } })).socket!;
+        const stranger = await refreshed.emitWithAck('cognito:refresh', { token: await cognito.mintAccessToken({ username: 'someone-else' }) });
+        assert.deepEqual(stranger, { accepted: false, code: 'cognito_forbidden', message: 'The token belongs to another user than the connection' });
+        const invalid = await refreshed.emitWithAck('cognito:refresh', { token: 'nope' });
+        assert.equal(invalid.accepted, false);
+        const fresh = await refreshed.emitWithAck('cognito:refresh', { token: await cognito.mintAccessToken({ username: 'short', expiresInSeconds: 3600 }) });
+        assert.equal(fresh.accepted, true);
+        assert.ok(fresh.expiresAt > Date.now() / 1000 + 3000);
+        await sleep(3000);
+        assert.equal(refreshed.connected, true);
+        assert.deepEqual((await ioAsk(refreshed, 'whoami')).reply, { username: 'short', source: 'handshake' });
+        refreshed.close();
+      });
+    });
+
+    describe('ws (CognitoWsAdapter)', () => {
+      let url: string;
+      before(async () => {
+        url = (await start('ws')).replace('http:', 'ws:');
+      });
+
+      it('admits a bearer token from the Authorization header, and handles messages sent before the check ended', async () => {
+        const connection = await wsConnect(`${url}/ws/secure`, { authorization: `Bearer ${await cognito.mintAccessToken({ username: 'ws-user' })}` });
+        connection.send('whoami');
+        assert.deepEqual(await connection.next(), { event: 'whoami', data: { username: 'ws-user', source: 'header' } });
+        connection.socket.close();
+      });
+
+      it('closes a connection without a valid token with 4401, a missing group with 4403, and says why', async () => {
+        const none = await wsConnect(`${url}/ws/secure`);
+        assert.deepEqual(await none.closed, { code: 4401, reason: 'No token: send one in the handshake, the Authorization header, or the session cookie' });
+        const expired = await wsConnect(`${url}/ws/secure`, { authorization: `Bearer ${await cognito.mintAccessToken({ expiresInSeconds: -60 })}` });
+        assert.equal((await expired.closed).code, 4401);
+        const staff = await wsConnect(`${url}/ws/admins`, { authorization: `Bearer ${await cognito.mintAccessToken({ groups: ['staff'] })}` });
+        assert.deepEqual(await staff.closed, { code: 4403, reason: 'Not a member of a required Cognito group' });
+      });
+
+      it('refuses a guarded message with the WsException of its code', async () => {
+        const connection = await wsConnect(`${url}/ws/open`);
+        connection.send('private');
+        assert.deepEqual(await connection.next(), { event: 'exception', data: { status: 'error', code: 'cognito_unauthorized', message: 'The connection has no valid token' } });
+        connection.send('hello');
+        assert.deepEqual(await connection.next(), { event: 'hello', data: 'anonymous' });
+        connection.socket.close();
+      });
+
+      it('takes the session cookie from the same origin and refuses it from another site with 4403', async () => {
+        const cookie = await login(url.replace('ws:', 'http:'));
+        const same = await wsConnect(`${url}/ws/secure`, { cookie, origin: APP_ORIGIN });
+        same.send('whoami');
+        assert.deepEqual(await same.next(), { event: 'whoami', data: { username: 'alice', source: 'cookie' } });
+        same.socket.close();
+        const crossSite = await wsConnect(`${url}/ws/secure`, { cookie, origin: 'https://evil.example' });
+        assert.equal((await crossSite.closed).code, 4403);
+      });
+
+      it('closes with 4401 at expiry, unless cognito:refresh brought a fresh token', async () => {
+        const expiring = await wsConnect(`${url}/ws/secure`, { authorization: `Bearer ${await cognito.mintAccessToken({ username: 'short', expiresInSeconds: 2 })}` });
+        assert.deepEqual(await expiring.closed, { code: 4401, reason: 'The access token expired; reconnect with a fresh one' });
+
+        const refreshed = await wsConnect(`${url}/ws/secure`, { authorization: `Bearer ${await cognito.mintAccessToken({ username: 'short', expiresInSeconds: 2 })}` });
+        refreshed.send('cognito:refresh', { token: await cognito.mintAccessToken({ username: 'short' }) });
+        const reply = await refreshed.next();
+        assert.equal(reply.event, 'cognito:refresh');
+        assert.equal(reply.data.accepted, true);
+        await sleep(3000);
+        assert.equal(refreshed.socket.readyState, refreshed.socket.OPEN);
+        refreshed.socket.close();
+      });
+    });
+
+    it('answers 4503 / cognito_unavailable, not 4401, when the keys cannot be fetched', async () => {
+      const closed: Server = createServer();
+      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+      const jwksUri = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/jwks.json`;
+      await new Promise<void>((resolve) => closed.close(() => resolve()));
+      const token = await cognito.mintAccessToken();
+      const io = await ioConnect(`${await start('socket.io', { jwksUri })}/secure`, { auth: { token } });
+      assert.deepEqual(io.error?.data, { code: 'cognito_unavailable', status: 503 });
+      const ws = await wsConnect(`${(await start('ws', { jwksUri })).replace('http:', 'ws:')}/ws/secure`, { authorization: `Bearer ${token}` });
+      assert.equal((await ws.closed).code, 4503);
+    });
+  });
+}
+
+describe('Connections at scale', () => {
+  it('verifies 1,000 concurrent socket.io connections with distinct tokens on one JWKS fetch', async () => {
+    const cognito = await LocalCognito.start({ clients: [{ clientId: 'webapp', redirectUris: [REDIRECT_URI] }] });
+    const { app, url } = await startRealtimeApp('express', 'socket.io', { ...cognito.moduleOptions('webapp'), redirectUri: REDIRECT_URI, cookieSecret: COOKIE_SECRET });
+    try {
+      const tokens = await Promise.all(Array.from({ length: 1000 }, (_, index) => cognito.mintAccessToken({ username: `user-${index}` })));
+      const jwksPath = new URL(cognito.jwksUri).pathname;
+      const fetchesBefore = cognito.requestCounts.get(jwksPath) ?? 0;
+      const connections = await Promise.all(tokens.map((token) => ioConnect(`${url}/secure`, { auth: { token } })));
+      assert.equal(connections.filter((connection) => connection.socket?.connected).length, 1000);
+      assert.ok((cognito.requestCounts.get(jwksPath) ?? 0) - fetchesBefore <= 1);
+      const replies = await Promise.all(connections.slice(0, 20).map(({ socket }) => ioAsk(socket!, 'whoami')));
+      assert.deepEqual(
+        replies.map(({ reply }) => (reply as { username: string }).username),
+        Array.from({ length: 20 }, (_, index) => `user-${index}`),
+      );
+      for (const { socket } of connections) socket?.close();
+    } finally {
+      await app.close();
+      await cognito.stop();
+    }
+  });
+});
