@@ -4,13 +4,15 @@
  * own cost of running a guard) and one with CognitoAuthGuard, which takes a bearer token or the
  * session cookie. The parent passes the module options as JSON in BENCH_APP_OPTIONS and the
  * platform in BENCH_APP_PLATFORM (fastify or express), and gets the app's URL back as a message.
+ * BENCH_APP_GATEWAY=1 adds a socket.io gateway (only then: socket.io looks at every HTTP request).
  */
 import 'reflect-metadata';
 import { Body, Controller, Get, Injectable, Module, Post, Res, UseGuards } from '@nestjs/common';
+import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { CognitoAuthGuard, CognitoModule, CognitoSessionService, type CognitoCallbackHandler, type CognitoModuleOptions } from '../lib/index.js';
+import { CognitoAuthGuard, CognitoClaims, CognitoIoAdapter, CognitoModule, CognitoSessionService, type CognitoCallbackHandler, type CognitoModuleOptions } from '../lib/index.js';
 
 @Injectable()
 class NoopHandler implements CognitoCallbackHandler {
@@ -56,13 +58,37 @@ class BenchController {
   }
 }
 
-const options = JSON.parse(process.env.BENCH_APP_OPTIONS ?? '{}') as CognitoModuleOptions;
+/**
+ * With BENCH_APP_GATEWAY=1 (and CognitoIoAdapter): an open socket.io gateway whose two handlers
+ * differ only by the guard. Connections bring a token at the handshake, verified once there.
+ */
+@WebSocketGateway({ namespace: 'bench' })
+class BenchGateway {
+  @SubscribeMessage('open')
+  open() {
+    return 'ok';
+  }
 
-@Module({ imports: [CognitoModule.forRoot({ ...options, callbackHandler: NoopHandler })], controllers: [BenchController], providers: [AllowAllGuard] })
+  @UseGuards(CognitoAuthGuard)
+  @SubscribeMessage('guarded')
+  guarded(@CognitoClaims('sub') sub: string) {
+    return sub === undefined ? 'no' : 'ok';
+  }
+}
+
+const options = JSON.parse(process.env.BENCH_APP_OPTIONS ?? '{}') as CognitoModuleOptions;
+const withGateway = process.env.BENCH_APP_GATEWAY === '1';
+
+@Module({
+  imports: [CognitoModule.forRoot({ ...options, callbackHandler: NoopHandler })],
+  controllers: [BenchController],
+  providers: [AllowAllGuard, ...(withGateway ? [BenchGateway] : [])],
+})
 class BenchAppModule {}
 
 const adapter = process.env.BENCH_APP_PLATFORM === 'express' ? new ExpressAdapter() : new FastifyAdapter();
 const app = await NestFactory.create(BenchAppModule, adapter, { logger: ['warn', 'error'] });
+if (withGateway) app.useWebSocketAdapter(new CognitoIoAdapter(app));
 await app.listen(0, '127.0.0.1');
 process.send?.({ url: (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1') });
 // The parent ends this process when it is done; losing the parent ends it too.

@@ -12,6 +12,7 @@ import 'reflect-metadata';
 import { Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import autocannon from 'autocannon';
+import { io, type Socket } from 'socket.io-client';
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { createSign, generateKeyPairSync, randomBytes, randomUUID, verify as cryptoVerify, type KeyObject } from 'node:crypto';
@@ -36,6 +37,8 @@ const HTTP_ROUNDS = setting('BENCH_HTTP_ROUNDS', 24);
 const HTTP_SECONDS = setting('BENCH_HTTP_SECONDS', 0.5);
 const HTTP_CONNECTIONS = setting('BENCH_HTTP_CONNECTIONS', 50);
 const HTTP_WARMUP_SECONDS = setting('BENCH_HTTP_WARMUP_SECONDS', 1);
+/** socket.io connections in the WebSocket case (messages in flight, and connections opened at once). */
+const WS_SOCKETS = setting('BENCH_WS_SOCKETS', 50);
 /** The memory case: distinct bearer tokens and sessions, four times the default cache sizes. */
 const MEMORY_TOKENS = setting('BENCH_MEMORY_TOKENS', 20_000);
 const MEMORY_SESSIONS = setting('BENCH_MEMORY_SESSIONS', 5_000);
@@ -221,9 +224,9 @@ function pinnedTo(core: number, pid: number): boolean {
 }
 
 /** Starts bench/http-app.js in a process of its own and waits for its URL. */
-async function startHttpApp(options: AppOptions, platform: 'fastify' | 'express' = 'fastify'): Promise<HttpApp> {
+async function startHttpApp(options: AppOptions, platform: 'fastify' | 'express' = 'fastify', gateway = false): Promise<HttpApp> {
   const child = fork(fileURLToPath(new URL('./http-app.js', import.meta.url)), {
-    env: { ...process.env, BENCH_APP_OPTIONS: JSON.stringify(options), BENCH_APP_PLATFORM: platform },
+    env: { ...process.env, BENCH_APP_OPTIONS: JSON.stringify(options), BENCH_APP_PLATFORM: platform, BENCH_APP_GATEWAY: gateway ? '1' : '0' },
     execArgv: ['--expose-gc'],
   });
   if (PIN && child.pid !== undefined) pinnedTo(1, child.pid);
@@ -450,6 +453,9 @@ async function main(): Promise<void> {
   ]);
   await current.close();
 
+  // ---- WebSocket: a guarded gateway handler against an unguarded one (socket.io) ----------
+  const [wsOpen, wsGuarded, wsSetup, wsSetupAnonymous] = report(await measureGateway(options, tokens));
+
   // ---- memory: distinct tokens and sessions through the guard ------------------
   // Four times the default cache sizes (5,000 verified tokens, 1,250 opened sessions), so both
   // caches evict; the heap that stays after a full collection must not grow with the traffic.
@@ -501,6 +507,7 @@ async function main(): Promise<void> {
     ['distinct_seq_vs_node_crypto', oursSeq, cryptoSeq],
     ['guarded_vs_unguarded_http', guarded, unguarded],
     ['cookie_guarded_vs_unguarded_http', cookieGuarded, unguardedCookie],
+    ['ws_guarded_vs_unguarded', wsGuarded, wsOpen],
   ];
 
   console.log('');
@@ -527,8 +534,67 @@ async function main(): Promise<void> {
   ] as const) {
     console.log(`  ${label.padEnd(28)} ${m.toFixed(2)} (${low.toFixed(2)}–${high.toFixed(2)})`);
   }
+  const setup = pairedRatio(wsSetup, wsSetupAnonymous);
+  console.log(`  ${'ws_connect_distinct_vs_anonymous'.padEnd(28)} ${setup.median.toFixed(2)} (${setup.low.toFixed(2)}–${setup.high.toFixed(2)}), no target`);
   console.log(`memory heap_growth_mb=${heapGrowthMb.toFixed(1)} (bound 64)`);
   console.log(`ratios ${medians.join(' ')}`);
+}
+
+/**
+ * Messages per second through an open socket.io gateway, to a guarded handler and to an
+ * unguarded one, from WS_SOCKETS connections that each keep one message in flight (the token was
+ * verified when the connection opened; the guard reads it from the socket). Then the connection
+ * rate: WS_SOCKETS connecting at once, each with a token the app has not seen, against anonymous
+ * connections (no target: the RSA check is the cost).
+ */
+async function measureGateway(options: AppOptions, tokens: string[]): Promise<Result[]> {
+  const app = await startHttpApp({ ...options, wsTokenSources: ['handshake'] }, 'express', true);
+  const url = `${app.url}/bench`;
+  const connect = (token?: string) =>
+    new Promise<Socket>((resolve, reject) => {
+      const socket = io(url, { auth: token === undefined ? {} : { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+      socket.once('connect', () => resolve(socket));
+      socket.once('connect_error', reject);
+    });
+  const sockets = await Promise.all(tokens.slice(0, WS_SOCKETS).map((token) => connect(token)));
+  const pump = async (event: string, seconds: number) => {
+    let done = 0;
+    const until = performance.now() + seconds * 1000;
+    await Promise.all(
+      sockets.map(async (socket) => {
+        while (performance.now() < until) {
+          if ((await socket.emitWithAck(event)) !== 'ok') throw new Error(`${event}: the handler refused`);
+          done++;
+        }
+      }),
+    );
+    return done / seconds;
+  };
+  let nextToken = WS_SOCKETS;
+  const connectMany = async (withToken: boolean) => {
+    const started = performance.now();
+    const opened = await Promise.all(Array.from({ length: WS_SOCKETS }, () => connect(withToken ? tokens[nextToken++ % tokens.length] : undefined)));
+    const rate = opened.length / ((performance.now() - started) / 1000);
+    for (const socket of opened) socket.close();
+    return rate;
+  };
+  const cases = [
+    { name: 'socket.io message, unguarded handler', unit: 'msg/s', run: () => pump('open', HTTP_SECONDS) },
+    { name: 'socket.io message, guarded handler', unit: 'msg/s', run: () => pump('guarded', HTTP_SECONDS) },
+    { name: 'socket.io connect, a distinct token each', unit: 'conn/s', run: () => connectMany(true) },
+    { name: 'socket.io connect, anonymous', unit: 'conn/s', run: () => connectMany(false) },
+  ];
+  await pump('open', HTTP_WARMUP_SECONDS);
+  await pump('guarded', HTTP_WARMUP_SECONDS);
+  console.log(`WebSocket on 127.0.0.1, Express + socket.io: median of ${HTTP_ROUNDS} rounds; ${WS_SOCKETS} connections, each with one message in flight, ${HTTP_SECONDS} s per turn:`);
+  const rates = cases.map(() => [] as number[]);
+  for (let round = 0; round < HTTP_ROUNDS; round++) {
+    for (const index of turnOrder(cases.length, round)) rates[index].push(await cases[index].run());
+  }
+  for (const socket of sockets) socket.close();
+  const rssMb = (await app.rss()) / 2 ** 20;
+  app.stop();
+  return cases.map(({ name, unit }, index) => ({ name, unit, perRound: rates[index], opsPerSec: median(rates[index]), p50: 0, p99: 0, rssMb }));
 }
 
 main().catch((error) => {

@@ -1,14 +1,13 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app.module.js';
+import { createSampleApp } from './app.module.js';
 import { chooseCognito } from './cognito-backend.js';
 
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
   const appUrl = process.env.APP_URL ?? `http://127.0.0.1:${port}`;
   const cognito = await chooseCognito(appUrl);
-  const app = await NestFactory.create(AppModule.register(cognito.options));
+  const app = await createSampleApp(cognito.options);
   app.enableShutdownHooks();
   await app.listen(port, process.env.HOST ?? '127.0.0.1');
   const logger = new Logger('Sample');

@@ -38,7 +38,7 @@ export class PagesController {
           <dt>Groups</dt><dd data-testid="groups">${escapeHtml(state.accessToken['cognito:groups']?.join(', ') || 'none')}</dd>
           <dt>Scopes</dt><dd>${escapeHtml(state.accessToken.scope ?? '-')}</dd>
         </dl>
-        <p><button class="button" type="button" id="call-api">Call the protected API</button> <a href="/admin">Admin page</a></p>
+        <p><button class="button" type="button" id="call-api">Call the protected API</button> <a href="/admin">Admin page</a> <a href="/live">Live page</a></p>
         <pre data-testid="api-result" id="api-result"></pre>
         <form method="post" action="/auth/logout"><button class="button" type="submit">Sign out</button></form>
         <script>
@@ -50,6 +50,49 @@ export class PagesController {
         <h2>Verified ID-token claims</h2>
         <pre data-testid="claims">${escapeHtml(JSON.stringify(idToken ?? {}, null, 2))}</pre>
         <p><a href="/">Home</a></p>`,
+      ),
+    );
+  }
+
+  /**
+   * Who else is signed in, live, and a clock for the admin group: a socket.io connection that
+   * the session cookie authenticates (see live.gateway.ts).
+   */
+  @Get('live')
+  async live(@Req() request: unknown, @Res() response: unknown): Promise<void> {
+    const state = await this.session.resume(request, response);
+    if (state.status !== 'active') return redirect(response, '/auth/login?returnTo=%2Flive');
+    sendHtml(
+      response,
+      200,
+      page(
+        'Live',
+        `<h1>Live</h1>
+        <p>Connection: <strong data-testid="connection">connecting…</strong></p>
+        <h2>Signed in right now</h2>
+        <ul data-testid="presence" id="presence"></ul>
+        <p><button class="button" type="button" id="clock">What time is it? (admin group)</button></p>
+        <pre data-testid="clock-result" id="clock-result"></pre>
+        <p><a href="/me">Back</a></p>
+        <script src="/socket.io/socket.io.js"></script>
+        <script>
+          const status = document.querySelector('[data-testid="connection"]');
+          const result = document.getElementById('clock-result');
+          // The browser sends the session cookie with the upgrade; no token in the page.
+          const socket = io('/live', { transports: ['websocket'] });
+          socket.on('connect', () => (status.textContent = 'connected'));
+          socket.on('connect_error', (error) => (status.textContent = 'refused: ' + (error.data ? error.data.code : error.message)));
+          socket.on('disconnect', (reason) => (status.textContent = 'disconnected: ' + reason));
+          socket.on('presence', (names) => {
+            const list = document.getElementById('presence');
+            list.replaceChildren(...names.map((name) => Object.assign(document.createElement('li'), { textContent: name })));
+          });
+          socket.on('exception', (error) => (result.textContent = 'refused: ' + error.code));
+          document.getElementById('clock').addEventListener('click', async () => {
+            const answer = await socket.emitWithAck('clock');
+            result.textContent = answer.time + ' for ' + answer.for;
+          });
+        </script>`,
       ),
     );
   }

@@ -3,10 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { NestFactory } from '@nestjs/core';
 import type { INestApplication } from '@nestjs/common';
 import type { Browser, Page } from 'playwright-core';
-import { AppModule } from '../sample/app.module.js';
+import { createSampleApp } from '../sample/app.module.js';
 import { chooseCognito, DEMO_USER } from '../sample/cognito-backend.js';
 import { launchChromium } from './support/chromium.js';
 import { closedPort } from './support/servers.js';
@@ -31,7 +30,7 @@ describe('the sample in a real browser (headless Chromium)', () => {
     // The browser follows real redirects, so the callback URL must name the real port.
     appUrl = `http://127.0.0.1:${await closedPort()}`;
     cognito = await chooseCognito(appUrl);
-    app = await NestFactory.create(AppModule.register(cognito.options), { logger: false, abortOnError: false });
+    app = await createSampleApp(cognito.options, undefined, { logger: false, abortOnError: false });
     await app.listen(Number(new URL(appUrl).port), '127.0.0.1');
     browser = await launchChromium();
     page = await (await browser.newContext()).newPage();
@@ -67,6 +66,17 @@ describe('the sample in a real browser (headless Chromium)', () => {
     await page.getByTestId('api-result').filter({ hasText: '200' }).waitFor();
     assert.match((await page.getByTestId('api-result').textContent())!, /^200 [\s\S]*"username": "alice"/);
     await screenshot('api-called');
+
+    // The live page: a socket.io connection authenticated by the session cookie, a clock for admins.
+    await page.getByRole('link', { name: 'Live page' }).click();
+    await page.waitForURL(`${appUrl}/live`);
+    await page.getByTestId('connection').filter({ hasText: /^connected$/ }).waitFor();
+    await page.getByTestId('presence').getByText('alice').waitFor();
+    await page.getByRole('button', { name: 'What time is it? (admin group)' }).click();
+    await page.getByTestId('clock-result').filter({ hasText: / for alice$/ }).waitFor();
+    assert.match((await page.getByTestId('clock-result').textContent())!, /^\d{4}-\d\d-\d\dT[\d:.]+Z for alice$/);
+    await screenshot('live');
+    await page.goBack();
 
     await page.getByRole('link', { name: 'Admin page' }).click();
     await page.waitForURL(`${appUrl}/admin`);

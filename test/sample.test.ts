@@ -1,9 +1,8 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { NestFactory } from '@nestjs/core';
 import { HostedUiBrowser } from '../lib/testing/index.js';
-import { AppModule } from '../sample/app.module.js';
+import { createSampleApp } from '../sample/app.module.js';
 import { chooseCognito, DEMO_USER } from '../sample/cognito-backend.js';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -15,7 +14,7 @@ for (const platform of PLATFORMS) describe(`sample app (${platform})`, () => {
     // The registered URLs use a placeholder port; requests go to the real one.
     const cognito = await chooseCognito('http://127.0.0.1:3999');
     const adapter = platform === 'express' ? new ExpressAdapter() : new FastifyAdapter();
-    const app = await NestFactory.create(AppModule.register(cognito.options), adapter, { logger: false, abortOnError: false });
+    const app = await createSampleApp(cognito.options, adapter, { logger: false, abortOnError: false });
     await app.listen(0, '127.0.0.1');
     try {
       const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
