@@ -238,4 +238,16 @@ describe('cognitoOptionsFromEnv', () => {
     assert.deepEqual(options.cookieSecret, ['one', 'two']);
     assert.equal('clientId' in options, false);
   });
+
+  it('reads the token sources of the guard and of WebSocket connections, in order, each once', () => {
+    const defaults = resolveCognitoConfig(baseOptions());
+    assert.deepEqual(defaults.tokenSources, ['header', 'cookie']);
+    assert.deepEqual(defaults.wsTokenSources, ['handshake', 'header', 'cookie']);
+    const fromEnv = resolveCognitoConfig(baseOptions(cognitoOptionsFromEnv({ COGNITO_WS_TOKEN_SOURCES: 'cookie, handshake', COGNITO_TOKEN_SOURCES: 'cookie' })));
+    assert.deepEqual(fromEnv.wsTokenSources, ['cookie', 'handshake']);
+    assert.deepEqual(fromEnv.tokenSources, ['cookie']);
+    assert.deepEqual(problemsOf(baseOptions({ wsTokenSources: ['handshake', 'query'] as any })), ['wsTokenSources (COGNITO_WS_TOKEN_SOURCES) must list "handshake", "header", and/or "cookie", each once, got "handshake,query"']);
+    assert.deepEqual(problemsOf(baseOptions({ wsTokenSources: ['header', 'header'] })).length, 1);
+    assert.deepEqual(problemsOf(baseOptions({ tokenSources: ['handshake'] as any })), ['tokenSources (COGNITO_TOKEN_SOURCES) must list "header" and/or "cookie", each once, got "handshake"']);
+  });
 });
