@@ -170,6 +170,8 @@ for (const platform of PLATFORMS) {
           [{ token: await cognito.mintIdToken() }, /token_use|ID token|access/i],
           [{ token: 'not-a-token' }, /malformed|token/i],
           [{ authorization: 'Basic dXNlcjpwYXNz' }, /Bearer/],
+          [{ token: 42 }, /not a token/],
+          [{ authorization: ['Bearer', 'x'] }, /Bearer/],
         ];
         for (const [auth, reason] of cases) {
           const { socket, error } = await ioConnect(`${url}/secure`, { auth });
@@ -236,8 +238,11 @@ for (const platform of PLATFORMS) {
         const refreshed = (await ioConnect(`${url}/secure`, { auth: { token: await cognito.mintAccessToken({ username: 'short', expiresInSeconds: 2 }) } })).socket!;
         const stranger = await refreshed.emitWithAck('cognito:refresh', { token: await cognito.mintAccessToken({ username: 'someone-else' }) });
         assert.deepEqual(stranger, { accepted: false, code: 'cognito_forbidden', message: 'The token belongs to another user than the connection' });
-        const invalid = await refreshed.emitWithAck('cognito:refresh', { token: 'nope' });
-        assert.equal(invalid.accepted, false);
+        for (const payload of [{ token: 'nope' }, null, 42, 'a string', { token: { nested: true } }]) {
+          const invalid = await refreshed.emitWithAck('cognito:refresh', payload);
+          assert.equal(invalid.accepted, false);
+          assert.equal(invalid.code, 'cognito_unauthorized');
+        }
         const fresh = await refreshed.emitWithAck('cognito:refresh', { token: await cognito.mintAccessToken({ username: 'short', expiresInSeconds: 3600 }) });
         assert.equal(fresh.accepted, true);
         assert.ok(fresh.expiresAt > Date.now() / 1000 + 3000);
