@@ -72,7 +72,10 @@ export function resolveRedirectTarget(value: unknown, appOrigin: string): string
 
 /** Appends `?error=<reason>` (or `&error=`) to the error page's URL. @internal */
 export function withErrorReason(target: string, reason: string): string {
-  const [withoutHash, hash] = target.split('#', 2);
+  // The fragment starts at the first '#' and runs to the end, '#' included.
+  const hashAt = target.indexOf('#');
+  const withoutHash = hashAt === -1 ? target : target.slice(0, hashAt);
+  const hash = hashAt === -1 ? '' : target.slice(hashAt);
   const separator = withoutHash.includes('?') ? '&' : '?';
-  return `${withoutHash}${separator}error=${encodeURIComponent(reason)}${hash === undefined ? '' : `#${hash}`}`;
+  return `${withoutHash}${separator}error=${encodeURIComponent(reason)}${hash}`;
 }

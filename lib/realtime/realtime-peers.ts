@@ -19,14 +19,19 @@ interface Adoption {
 }
 
 const adoptions: Adoption[] = [];
+/** Why an installed package could not be loaded (an ES module under Jest before Node 24.9, say). */
+const failures = new Map<string, string>();
 
 /** A stand-in base class until the package is loaded. @internal */
 export function pendingBase(packageName: string, exportName: string, adapterName: string): new (...args: any[]) => object {
   return class PendingAdapterBase {
     constructor() {
+      const failure = failures.get(packageName);
       throw new CognitoConfigurationError([
-        `${adapterName} extends ${exportName} from ${packageName}, which could not be loaded: install it (npm install ${packageName}), ` +
-          'import CognitoModule in the application, and create the adapter after NestFactory.create() has returned',
+        failure === undefined
+          ? `${adapterName} extends ${exportName} from ${packageName}, which is not loaded: install it (npm install ${packageName}), ` +
+            'import CognitoModule in the application, and create the adapter after NestFactory.create() has returned'
+          : `${adapterName} extends ${exportName} from ${packageName}, which is installed but failed to load: ${failure}`,
       ]);
     }
   };
@@ -61,17 +66,19 @@ async function load(): Promise<void> {
   }
 }
 
-/** The package's exports, or `undefined` when it is not installed. */
+/**
+ * The package's exports, or `undefined` when it is not installed or does not load. An app that
+ * has no gateway must boot whatever its node_modules hold (a hoisted ESM-only package under an
+ * older Jest, say): the failure is kept for the adapter's error, if the app ever creates one.
+ */
 async function optional(name: string): Promise<Record<string, any> | undefined> {
   try {
     return (await import(name)) as Record<string, any>;
   } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
+    const code = (error as { code?: unknown } | undefined)?.code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') {
+      failures.set(name, (error instanceof Error ? error.message : String(error)).split('\n')[0]);
+    }
+    return undefined;
   }
-}
-
-function isNotFound(error: unknown): boolean {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
 }

@@ -144,6 +144,7 @@ describe('withErrorReason', () => {
     assert.equal(withErrorReason('/login-error#top', 'denied'), '/login-error?error=denied#top');
     assert.equal(withErrorReason('/e?a=1#top', 'denied'), '/e?a=1&error=denied#top');
     assert.equal(withErrorReason('/e#', 'denied'), '/e?error=denied#');
+    assert.equal(withErrorReason('/login-error#a#b', 'denied'), '/login-error?error=denied#a#b');
   });
 
   it('a question mark inside the fragment does not count as a query', () => {
