@@ -47,7 +47,9 @@ describe('the published package', () => {
     }
     assert.ok(files.includes('dist/cjs/package.json'), 'the CommonJS folder is marked as CommonJS');
     assert.ok(files.includes('README.md') && files.includes('LICENSE') && files.includes('package.json'));
-    const unexpected = files.filter((file) => !/^dist\/(esm|cjs)\/.+\.(js|d\.ts)$/.test(file) && !['README.md', 'LICENSE', 'package.json', 'dist/cjs/package.json'].includes(file));
+    // The documentation ships too, so that the README's links to docs/ work in node_modules.
+    const unexpected = files.filter((file) => !/^dist\/(esm|cjs)\/.+\.(js|d\.ts)$/.test(file) && !/^docs\/[a-z-]+\.md$/.test(file) && !['README.md', 'LICENSE', 'package.json', 'dist/cjs/package.json'].includes(file));
+    assert.ok(files.includes('docs/realtime.md'), 'the documentation pages are in the package');
     assert.deepEqual(unexpected, []);
   });
 

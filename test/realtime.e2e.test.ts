@@ -27,6 +27,7 @@ import { PLATFORMS, cookiePairs, type Platform } from './support/app.js';
 import { SessionHandler } from './support/guarded-app.js';
 import { COOKIE_SECRET } from './support/module.js';
 import { ioAsk, ioConnect, wsConnect } from './support/realtime.js';
+import { closedPort } from './support/servers.js';
 
 const REDIRECT_URI = 'http://127.0.0.1:3000/auth/callback';
 const APP_ORIGIN = 'http://127.0.0.1:3000';
@@ -38,7 +39,7 @@ type Transport = 'socket.io' | 'ws';
  * The same three gateways for each transport: socket.io tells them apart by namespace, ws by
  * path. A ws handler answers `{ event, data }`, which WsAdapter sends as it is.
  */
-function gateways(transport: Transport): Type[] {
+function gateways(transport: Transport, ownPort: number): Type[] {
   const where = (name: string) => (transport === 'socket.io' ? { namespace: name } : { path: `/ws/${name}` });
   const answer = (event: string, data: unknown) => (transport === 'socket.io' ? data : { event, data });
 
@@ -99,16 +100,27 @@ function gateways(transport: Transport): Type[] {
       return answer('public', username ?? 'anonymous');
     }
   }
-  return [SecureGateway, AdminGateway, OpenGateway];
+  /** A gateway on a port of its own (its own server): its connect-time rules apply there, and only there. */
+  @UseGuards(CognitoAuthGuard)
+  @WebSocketGateway(ownPort, transport === 'socket.io' ? {} : { path: '/own' })
+  class OwnPortGateway {
+    @Public()
+    @SubscribeMessage('hello')
+    hello(@CognitoClaims('username') username?: string) {
+      return answer('hello', username ?? 'anonymous');
+    }
+  }
+  return [SecureGateway, AdminGateway, OpenGateway, OwnPortGateway];
 }
 
-async function startRealtimeApp(platform: Platform, transport: Transport, options: CognitoModuleOptions): Promise<{ app: INestApplication; url: string }> {
-  @Module({ imports: [CognitoModule.forRoot({ ...options, callbackHandler: SessionHandler })], providers: gateways(transport) })
+async function startRealtimeApp(platform: Platform, transport: Transport, options: CognitoModuleOptions): Promise<{ app: INestApplication; url: string; ownPort: number }> {
+  const ownPort = await closedPort();
+  @Module({ imports: [CognitoModule.forRoot({ ...options, callbackHandler: SessionHandler })], providers: gateways(transport, ownPort) })
   class RealtimeAppModule {}
   const app = await NestFactory.create(RealtimeAppModule, platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(), { logger: false, abortOnError: false });
   app.useWebSocketAdapter(transport === 'socket.io' ? new CognitoIoAdapter(app) : new CognitoWsAdapter(app));
   await app.listen(0, '127.0.0.1');
-  return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1') };
+  return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1'), ownPort };
 }
 
 for (const platform of PLATFORMS) {
@@ -121,9 +133,11 @@ for (const platform of PLATFORMS) {
       cookieSecret: COOKIE_SECRET,
       ...overrides,
     });
+    const ownPorts = new Map<string, number>();
     async function start(transport: Transport, overrides: Partial<CognitoModuleOptions> = {}) {
       const started = await startRealtimeApp(platform, transport, options(overrides));
       apps.push(started.app);
+      ownPorts.set(started.url, started.ownPort);
       return started.url;
     }
     /** A real login through the app; the session cookies a browser keeps. */
@@ -211,6 +225,18 @@ for (const platform of PLATFORMS) {
         signedIn.close();
       });
 
+      it("applies a gateway's connect-time rules on its own port, and not to the app's port", async () => {
+        const own = `http://127.0.0.1:${ownPorts.get(url)}`;
+        assert.deepEqual((await ioConnect(own)).error?.data, { code: 'cognito_unauthorized', status: 401 });
+        const admitted = (await ioConnect(own, { auth: { token: await cognito.mintAccessToken({ username: 'port-user' }) } })).socket!;
+        assert.equal((await ioAsk(admitted, 'hello')).reply, 'port-user');
+        admitted.close();
+        // The app's own port: the root namespace has no guarded gateway.
+        const root = await ioConnect(url);
+        assert.equal(root.error, undefined);
+        root.socket!.close();
+      });
+
       it("takes the session cookie of a real login from the app's own origin or a program without Origin, never from another site", async () => {
         const cookie = await login(url);
         for (const headers of [{ cookie, origin: APP_ORIGIN }, { cookie }] as Record<string, string>[]) {
@@ -273,6 +299,15 @@ for (const platform of PLATFORMS) {
         assert.equal((await expired.closed).code, 4401);
         const staff = await wsConnect(`${url}/ws/admins`, { authorization: `Bearer ${await cognito.mintAccessToken({ groups: ['staff'] })}` });
         assert.deepEqual(await staff.closed, { code: 4403, reason: 'Not a member of a required Cognito group' });
+      });
+
+      it("applies a gateway's connect-time rules on its own port", async () => {
+        const own = `ws://127.0.0.1:${ownPorts.get(url.replace('ws:', 'http:'))}/own`;
+        assert.equal((await (await wsConnect(own)).closed).code, 4401);
+        const admitted = await wsConnect(own, { authorization: `Bearer ${await cognito.mintAccessToken({ username: 'port-user' })}` });
+        admitted.send('hello');
+        assert.deepEqual(await admitted.next(), { event: 'hello', data: 'port-user' });
+        admitted.socket.close();
       });
 
       it('refuses a guarded message with the WsException of its code', async () => {

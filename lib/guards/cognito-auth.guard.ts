@@ -65,7 +65,7 @@ export class CognitoAuthGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const rules = this.rulesFor(context);
     const objects = platformObjects(context);
-    if (objects === undefined) return context.getType() === 'ws' ? this.authorizeMessage(context.getArgByIndex(0), rules) : rules.isPublic;
+    if (objects === undefined) return context.getType() === 'ws' ? this.authorizeMessage(context.getArgs(), rules) : rules.isPublic;
     if (objects.handshake !== undefined) return this.authorizeSubscription(objects, rules);
 
     // The common cases, a bearer token verified before or a session seen before, are answered
@@ -83,15 +83,21 @@ export class CognitoAuthGuard implements CanActivate {
     );
   }
 
-  /** A gateway message: the connection's token, verified when it opened, against the handler's decorators. */
-  private authorizeMessage(client: unknown, rules: RouteRules): boolean {
+  /**
+   * A gateway message: the connection's token, verified when it opened, against the handler's
+   * decorators. The arguments are the client, the message, and with socket.io the client's ack.
+   */
+  private authorizeMessage([client, , ack]: unknown[], rules: RouteRules): boolean {
     try {
       return this.realtime.authorizeMessage(client, rules);
     } catch (error) {
       const refusal = this.realtime.refusal(error);
+      const answer = { status: 'error', code: refusal.code, message: refusal.message };
+      // A socket.io client waiting on an ack (emitWithAck) would wait forever: it gets the refusal too.
+      if (typeof ack === 'function') ack(answer);
       const { WsException } = realtimePeers;
-      // Nest's WebSocket filter sends a WsException's object to the client as it is.
-      throw WsException === undefined ? refusal : new WsException({ status: 'error', code: refusal.code, message: refusal.message });
+      // Nest's WebSocket filter sends a WsException's object to the client as it is, as the `exception` event.
+      throw WsException === undefined ? refusal : new WsException(answer);
     }
   }
 

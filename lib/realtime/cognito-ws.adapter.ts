@@ -13,6 +13,7 @@ interface WsClient {
   once(event: string, listener: (...args: any[]) => void): unknown;
   emit(event: string, ...args: unknown[]): boolean;
   close(code?: number, reason?: string): void;
+  send(data: string): void;
 }
 
 interface WsServer {
@@ -86,6 +87,11 @@ export class CognitoWsAdapter extends WsAdapterBase {
             setSocketAuth(client, auth);
             realtime.watchExpiry(client, (refusal) => close(client, refusal));
             client.once('close', () => realtime.forget(client));
+            // NestJS 11's WebSocket filter reports an error with client.emit('exception', …), which a
+            // `ws` client only hears locally; this sends it (NestJS 12 sends it itself, and emits nothing).
+            client.on('exception', (payload: unknown) => {
+              if (client.readyState === OPEN) client.send(JSON.stringify({ event: 'exception', data: payload }));
+            });
             // After every gateway's handlers are bound (their callbacks run before this microtask).
             queueMicrotask(() => {
               for (const args of held!) client.emit('message', ...args);

@@ -140,6 +140,7 @@ export class RealtimeAuthService {
    * the refusal; the guard turns it into a `WsException`.
    */
   authorizeMessage(client: unknown, rules: RouteRules): true {
+    // (Checked in this order: public handler, connection authenticated, token unexpired, token use, requirements.)
     if (rules.isPublic) return true;
     const auth = cognitoSocketAuth(client);
     if (auth === undefined) throw new CognitoRealtimeRefusal('cognito_unauthorized', 'The connection has no valid token');
@@ -234,7 +235,7 @@ export class RealtimeAuthService {
 // @nestjs/websockets' metadata keys (the package is optional, so they are not imported).
 const GATEWAY_METADATA = 'websockets:is_gateway';
 const GATEWAY_OPTIONS = 'websockets:gateway_options';
-const PORT_METADATA = 'websockets:port';
+const PORT_METADATA = 'port';
 const GUARDS_METADATA = '__guards__';
 
 /** socket.io's `auth: { token }` or `auth: { authorization: 'Bearer …' }`; graphql-ws's `connectionParams` alike. */

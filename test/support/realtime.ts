@@ -14,14 +14,22 @@ export async function ioConnect(url: string, options: { auth?: Record<string, un
   });
 }
 
-/** Emits an event and waits for either the handler's ack or Nest's `exception` event. */
-export function ioAsk(socket: Socket, event: string, data: unknown = {}): Promise<{ reply?: unknown; exception?: { status: string; code?: string; message: string } }> {
-  return new Promise((resolve) => {
-    const onException = (exception: { status: string; code?: string; message: string }) => resolve({ exception });
-    socket.once('exception', onException);
+type Refusal = { status: string; code?: string; message: string };
+
+/**
+ * Emits an event with an ack. A handler's answer comes back as `reply`; a refusal comes both as
+ * the ack (so that emitWithAck does not wait forever) and as Nest's `exception` event, and is
+ * returned as `exception` once both have arrived and agree.
+ */
+export function ioAsk(socket: Socket, event: string, data: unknown = {}): Promise<{ reply?: unknown; exception?: Refusal }> {
+  return new Promise((resolve, reject) => {
+    const exception = new Promise<Refusal>((arrived) => socket.once('exception', arrived));
     socket.emit(event, data, (reply: unknown) => {
-      socket.off('exception', onException);
-      resolve({ reply });
+      if ((reply as Refusal | undefined)?.status !== 'error') {
+        resolve({ reply });
+        return;
+      }
+      exception.then((event) => (JSON.stringify(event) === JSON.stringify(reply) ? resolve({ exception: event }) : reject(new Error('the ack and the exception event differ'))));
     });
   });
 }
