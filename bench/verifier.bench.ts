@@ -211,12 +211,17 @@ interface HttpApp {
 }
 
 /**
- * With two cores or more (and BENCH_PIN not 0), the app runs on core 1 and this process, which
- * drives autocannon, on core 0: otherwise the scheduler moves both around and puts them on one
- * core now and then, which spread single rounds from 0.5 to 1.7 in the same run. Without
- * `taskset` (util-linux), nothing is pinned.
+ * With two cores or more (and BENCH_PIN not 0), the HTTP and WebSocket cases run the app on core
+ * 1 and this process, which drives autocannon, on core 0: otherwise the scheduler moves both
+ * around and puts them on one core now and then, which spread single rounds from 0.5 to 1.7 in
+ * one run. Only from the first app on: pinned with its compiler and GC threads, this process
+ * verified repeated tokens several times slower. Without `taskset` (util-linux), nothing is pinned.
  */
-const PIN = process.env.BENCH_PIN !== '0' && availableParallelism() >= 2 && pinnedTo(0, process.pid);
+let pinned: boolean | undefined;
+function pinForHttp(): boolean {
+  pinned ??= process.env.BENCH_PIN !== '0' && availableParallelism() >= 2 && pinnedTo(0, process.pid);
+  return pinned;
+}
 
 function pinnedTo(core: number, pid: number): boolean {
   try {
@@ -233,7 +238,7 @@ async function startHttpApp(options: AppOptions, platform: 'fastify' | 'express'
     env: { ...process.env, BENCH_APP_OPTIONS: JSON.stringify(options), BENCH_APP_PLATFORM: platform, BENCH_APP_GATEWAY: gateway ? '1' : '0' },
     execArgv: ['--expose-gc'],
   });
-  if (PIN && child.pid !== undefined) pinnedTo(1, child.pid);
+  if (pinForHttp() && child.pid !== undefined) pinnedTo(1, child.pid);
   const next = <T>(pick: (message: unknown) => T | undefined) =>
     new Promise<T>((resolve, reject) => {
       const onMessage = (message: unknown) => {
@@ -412,7 +417,7 @@ async function main(): Promise<void> {
     };
     for (const route of routes) await load(route, HTTP_WARMUP_SECONDS);
     const label = platform === 'fastify' ? 'Fastify' : 'Express';
-    const where = PIN ? 'the app alone in its own process on core 1; autocannon here, on core 0' : 'the app alone in its own process; autocannon here';
+    const where = pinForHttp() ? 'the app alone in its own process on core 1; autocannon here, on core 0' : 'the app alone in its own process; autocannon here';
     console.log(`HTTP on 127.0.0.1, ${label}: median of ${HTTP_ROUNDS} rounds; in each, every route gets ${HTTP_SECONDS} s in turn (${where}, ${HTTP_CONNECTIONS} connections):`);
     const rates = routes.map(() => [] as number[]);
     const latency = routes.map(() => ({ p50: [] as number[], p99: [] as number[] }));

@@ -39,7 +39,7 @@ describe('the published package', () => {
   });
   after(() => rmSync(packDir, { recursive: true, force: true }));
 
-  it('contains only what users need: both builds (JavaScript and type declarations), README, LICENSE', () => {
+  it('contains only what users need: both builds (JavaScript and type declarations), the documentation, README, LICENSE', () => {
     for (const build of ['esm', 'cjs']) {
       for (const entry of ['index', 'testing/index']) {
         assert.ok(files.includes(`dist/${build}/${entry}.js`) && files.includes(`dist/${build}/${entry}.d.ts`), `dist/${build}/${entry}`);
@@ -75,7 +75,7 @@ describe('the published package', () => {
     const minNode = 'minNode' in rest ? rest.minNode : undefined;
     // NestJS 12 is ES modules only, and Jest's require loads ES modules only on Node 24.9+.
     const skip = minNode !== undefined && (major < minNode[0] || (major === minNode[0] && minor < minNode[1])) ? `Jest loads NestJS 12 (ES modules) only on Node ${minNode.join('.')}+` : false;
-    it(`installs into ${app}, whose own test runner completes a login, and which builds and runs with node`, { skip }, async () => {
+    it(`installs into ${app}, whose own test runner completes a login and a socket.io connection, and which builds and runs with node`, { skip }, async () => {
       const dir = join(appsDir, app);
       assert.ok(existsSync(join(dir, 'node_modules/.package-lock.json')), `test/packaging/${app} is not installed: run bash test/packaging/install-apps.sh (npm test does)`);
       // The app's own dependencies come from its lockfile; only this package's tarball is added.
@@ -89,13 +89,14 @@ describe('the published package', () => {
       for (const built of ['dist', 'tsconfig.build.tsbuildinfo']) rmSync(join(dir, built), { recursive: true, force: true });
       mkdirSync(join(dir, 'src'));
       copyFileSync(join(appsDir, 'shared/cognito-login.spec.ts'), join(dir, 'src/cognito-login.spec.ts'));
+      copyFileSync(join(appsDir, 'shared/realtime.spec.ts'), join(dir, 'src/realtime.spec.ts'));
       copyFileSync(join(appsDir, 'shared/main.ts'), join(dir, 'src/main.ts'));
 
       const help = await sh('npx', ['--no-install', 'nestjs-cognito-lowlevel', 'local-cognito', '--help'], dir);
       assert.match(help, /Usage: npx nestjs-cognito-lowlevel local-cognito/, 'the local-cognito command is installed as a bin');
 
       const tests = await sh('npm', ['test'], dir, { withStderr: true });
-      assert.match(tests, /3 passed/, tests);
+      assert.match(tests, /5 passed/, tests); // the login spec's 3 and the WebSocket spec's 2
 
       await sh('npx', ['tsc', '-p', 'tsconfig.build.json'], dir); // the package's types resolve for this kind of app
       const output = await sh('node', ['dist/main.js'], dir);

@@ -5,6 +5,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** @internal */
 export function isSafeMethod(method: unknown): boolean {
+  // Servers hand the method over in upper case: no new string on every request.
+  if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return true;
   return typeof method === 'string' && SAFE_METHODS.has(method.toUpperCase());
 }
 
