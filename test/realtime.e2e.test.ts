@@ -8,7 +8,8 @@ import { Module, UseGuards, type INestApplication, type Type } from '@nestjs/com
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { ConnectedSocket, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
+import { ConnectedSocket, SubscribeMessage, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
+import { RealtimeAuthService } from '../lib/realtime/realtime-auth.service.js';
 import {
   CognitoAuthGuard,
   CognitoClaims,
@@ -26,6 +27,7 @@ import { LocalCognito } from '../lib/testing/index.js';
 import { PLATFORMS, cookiePairs, type Platform } from './support/app.js';
 import { SessionHandler } from './support/guarded-app.js';
 import { COOKIE_SECRET } from './support/module.js';
+import { Manager } from 'socket.io-client';
 import { ioAsk, ioConnect, wsConnect } from './support/realtime.js';
 import { closedPort } from './support/servers.js';
 
@@ -100,6 +102,16 @@ function gateways(transport: Transport, ownPort: number): Type[] {
       return answer('public', username ?? 'anonymous');
     }
   }
+  /** Two gateways on one namespace or path that want different token uses: no token can meet both. */
+  @UseGuards(CognitoAuthGuard)
+  @WebSocketGateway(where('mixed'))
+  class MixedAccessGateway {}
+
+  @UseGuards(CognitoAuthGuard)
+  @TokenUse('id')
+  @WebSocketGateway(where('mixed'))
+  class MixedIdGateway {}
+
   /** A gateway on a port of its own (its own server): its connect-time rules apply there, and only there. */
   @UseGuards(CognitoAuthGuard)
   @WebSocketGateway(ownPort, transport === 'socket.io' ? {} : { path: '/own' })
@@ -110,7 +122,7 @@ function gateways(transport: Transport, ownPort: number): Type[] {
       return answer('hello', username ?? 'anonymous');
     }
   }
-  return [SecureGateway, AdminGateway, OpenGateway, OwnPortGateway];
+  return [SecureGateway, AdminGateway, OpenGateway, OwnPortGateway, MixedAccessGateway, MixedIdGateway];
 }
 
 async function startRealtimeApp(platform: Platform, transport: Transport, options: CognitoModuleOptions): Promise<{ app: INestApplication; url: string; ownPort: number }> {
@@ -237,6 +249,87 @@ for (const platform of PLATFORMS) {
         root.socket!.close();
       });
 
+      it('refuses every token on a namespace whose gateways want different token uses', async () => {
+        for (const token of [await cognito.mintAccessToken(), await cognito.mintIdToken()]) {
+          const { error } = await ioConnect(`${url}/mixed`, { auth: { token } });
+          assert.deepEqual(error?.data, { code: 'cognito_unauthorized', status: 401 });
+          assert.match(error!.message, /Mixed(Access|Id)Gateway needs an? (ID|access) token|token_use/);
+        }
+      });
+
+      it('ends one namespace at its token expiry and leaves the others of the same connection alone', async () => {
+        const manager = new Manager(url, { transports: ['websocket'], reconnection: false });
+        const secure = manager.socket('/secure', { auth: { token: await cognito.mintAccessToken({ username: 'two', expiresInSeconds: 2 }) } });
+        const open = manager.socket('/open');
+        await Promise.all([new Promise<void>((resolve) => secure.once('connect', () => resolve())), new Promise<void>((resolve) => open.once('connect', () => resolve()))]);
+        assert.equal(await new Promise((resolve) => secure.once('disconnect', resolve)), 'io server disconnect');
+        assert.equal(open.connected, true);
+        assert.equal((await ioAsk(open, 'hello')).reply, 'anonymous');
+        open.close();
+      });
+
+      it('checks a socket recovered by connection-state recovery again, and still ends it at expiry', async (t) => {
+        // Recovery is an option of the server: an app whose only gateway asks for it.
+        @UseGuards(CognitoAuthGuard)
+        @WebSocketGateway({ namespace: 'recovering', connectionStateRecovery: {} })
+        class RecoveringGateway {
+          @WebSocketServer() server!: { emit(event: string, data: unknown): void };
+
+          /** A broadcast: what recovery replays, and what a client must have seen to be recovered. */
+          handleConnection() {
+            this.server.emit('tick', Date.now());
+          }
+
+          @SubscribeMessage('whoami')
+          whoami(@CognitoClaims('username') username: string) {
+            return username;
+          }
+        }
+        @Module({ imports: [CognitoModule.forRoot({ ...options(), callbackHandler: SessionHandler })], providers: [RecoveringGateway] })
+        class RecoveringModule {}
+        const app = await NestFactory.create(RecoveringModule, platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(), { logger: false });
+        app.useWebSocketAdapter(new CognitoIoAdapter(app));
+        await app.listen(0, '127.0.0.1');
+        apps.push(app);
+        const base = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
+        const opened: { close(): unknown; io: { reconnection(value: boolean): unknown } }[] = [];
+        t.after(() => {
+          for (const socket of opened) {
+            socket.io.reconnection(false);
+            socket.close();
+          }
+        });
+        const connect = async (token: string) => {
+          const manager = new Manager(base, { transports: ['websocket'], reconnectionDelay: 50, reconnectionDelayMax: 50 });
+          const socket = manager.socket('/recovering', { auth: { token } });
+          opened.push(socket);
+          await new Promise<void>((resolve) => socket.once('tick', () => resolve()));
+          return { manager, socket };
+        };
+        // The token the socket brings when it comes back is checked: here, one that has expired.
+        const first = await connect(await cognito.mintAccessToken({ username: 'recovered' }));
+        first.socket.auth = { token: await cognito.mintAccessToken({ username: 'recovered', expiresInSeconds: -60 }) };
+        first.manager.engine.close(); // a network blip: the transport drops, the client reconnects
+        const outcome = await new Promise<{ code?: string; recovered?: boolean }>((resolve) => {
+          first.socket.once('connect_error', (error: Error & { data?: { code: string } }) => resolve({ code: error.data?.code }));
+          first.socket.once('connect', () => resolve({ recovered: first.socket.recovered }));
+        });
+        assert.deepEqual(outcome, { code: 'cognito_unauthorized' });
+        first.socket.io.reconnection(false);
+        first.socket.close();
+
+        // A recovered socket (the same token, still valid) is ended at its token's expiry all the same.
+        const second = await connect(await cognito.mintAccessToken({ username: 'recovered', expiresInSeconds: 3 }));
+        second.manager.engine.close();
+        await new Promise<void>((resolve) => second.socket.once('connect', () => resolve()));
+        assert.equal(second.socket.recovered, true);
+        assert.equal((await ioAsk(second.socket, 'whoami')).reply, 'recovered');
+        const reason = await new Promise<{ code: string }>((resolve) => second.socket.once('exception', resolve));
+        assert.equal(reason.code, 'cognito_unauthorized');
+        second.socket.io.reconnection(false);
+        second.socket.close();
+      });
+
       it("takes the session cookie of a real login from the app's own origin or a program without Origin, never from another site", async () => {
         const cookie = await login(url);
         for (const headers of [{ cookie, origin: APP_ORIGIN }, { cookie }] as Record<string, string>[]) {
@@ -248,6 +341,9 @@ for (const platform of PLATFORMS) {
         const crossSite = await ioConnect(`${url}/secure`, { headers: { cookie, origin: 'https://evil.example' } });
         assert.deepEqual(crossSite.error?.data, { code: 'cognito_forbidden', status: 403 });
         assert.match(crossSite.error!.message, /Origin/);
+        // No Origin, but the browser says the request comes from another site (a long-polling GET, say).
+        const marked = await ioConnect(`${url}/secure`, { headers: { cookie, 'sec-fetch-site': 'cross-site' } });
+        assert.deepEqual(marked.error?.data, { code: 'cognito_forbidden', status: 403 });
         // A bearer token is not a cookie: another origin does not matter.
         const bearer = await ioConnect(`${url}/secure`, { auth: { token: await cognito.mintAccessToken() }, headers: { origin: 'https://evil.example' } });
         assert.equal(bearer.error, undefined);
@@ -379,5 +475,48 @@ describe('Connections at scale', () => {
       await app.close();
       await cognito.stop();
     }
+  });
+});
+
+describe('Connections that end while they are checked or refreshed', () => {
+  let cognito: LocalCognito;
+  let app: INestApplication;
+  let slowJwks: Server;
+  let url: string;
+  before(async () => {
+    cognito = await LocalCognito.start({ clients: [{ clientId: 'webapp', redirectUris: [REDIRECT_URI] }] });
+    // The pool's keys, served a second late: every check of a new connection waits for them.
+    slowJwks = createServer((_request, response) => {
+      setTimeout(async () => response.end(await (await fetch(cognito.jwksUri)).text()), 1000);
+    });
+    await new Promise<void>((resolve) => slowJwks.listen(0, '127.0.0.1', resolve));
+    const jwksUri = `http://127.0.0.1:${(slowJwks.address() as AddressInfo).port}/jwks.json`;
+    ({ app, url } = await startRealtimeApp('express', 'ws', { ...cognito.moduleOptions('webapp'), jwksUri, redirectUri: REDIRECT_URI, cookieSecret: COOKIE_SECRET }));
+    url = url.replace('http:', 'ws:');
+  });
+  after(async () => {
+    await app?.close();
+    slowJwks?.close();
+    await cognito?.stop();
+  });
+
+  it('closes a ws connection with 1008 that sends too much before its token is checked', async () => {
+    const connection = await wsConnect(`${url}/ws/secure`, { authorization: `Bearer ${await cognito.mintAccessToken()}` });
+    for (let index = 0; index < 150; index++) connection.send('whoami');
+    assert.deepEqual(await connection.closed, { code: 1008, reason: 'Too many messages before the connection was authenticated' });
+  });
+
+  it('arms no expiry timer for a connection that is gone, and refuses messages of one that is closing', async () => {
+    const realtime = app.get(RealtimeAuthService);
+    const claims = { sub: 'gone', iss: cognito.issuer, exp: Math.floor(Date.now() / 1000) + 1 };
+    const expired: string[] = [];
+    const gone = { cognito: { claims, tokenUse: 'access', source: 'header' } };
+    realtime.watchExpiry(gone, () => expired.push('gone'), () => false);
+    const open = { cognito: { claims, tokenUse: 'access', source: 'header' } };
+    realtime.watchExpiry(open, () => expired.push('open'), () => true);
+    await sleep(1500);
+    assert.deepEqual(expired, ['open']);
+    const rules = { isPublic: false, tokenUse: 'access' as const, groups: undefined, scopes: undefined };
+    assert.throws(() => realtime.authorizeMessage({ readyState: 2, cognito: { claims: { ...claims, exp: claims.exp + 3600 }, tokenUse: 'access', source: 'header' } }, rules), /closing/);
   });
 });

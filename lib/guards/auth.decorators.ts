@@ -1,7 +1,7 @@
 import { SetMetadata, createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { CognitoTokenUse } from '../tokens/cognito-claims.interface.js';
 import { cognitoSocketAuth } from '../realtime/socket-auth.js';
-import { requestOf } from './execution-context.util.js';
+import { authHolderOf } from './execution-context.util.js';
 
 /** @internal */
 export const IS_PUBLIC = 'COGNITO:PUBLIC';
@@ -72,7 +72,7 @@ export const TokenUse = (tokenUse: CognitoTokenUse): MethodDecorator & ClassDeco
  * @publicApi
  */
 export const CognitoClaims = createParamDecorator((claim: string | undefined, context: ExecutionContext) => {
-  const auth = context.getType() === 'ws' ? cognitoSocketAuth(context.getArgByIndex(0)) : (requestOf(context) as { cognito?: { claims: object } } | undefined)?.cognito;
+  const auth = context.getType() === 'ws' ? cognitoSocketAuth(context.getArgByIndex(0)) : (authHolderOf(context) as { cognito?: { claims: object } } | undefined)?.cognito;
   const claims = auth?.claims as Record<string, unknown> | undefined;
   return claim === undefined ? claims : claims?.[claim];
 });

@@ -119,7 +119,7 @@ export class CognitoAuthGuard implements CanActivate {
   }
 
   private decide(auth: CognitoRequestAuth | undefined, { isPublic, groups, scopes }: RouteRules, objects: PlatformObjects): boolean {
-    if (auth !== undefined) (objects.request as { cognito?: CognitoRequestAuth }).cognito = auth;
+    if (auth !== undefined) ((objects.holder ?? objects.request) as { cognito?: CognitoRequestAuth }).cognito = auth;
     if (isPublic) return true;
     if (auth === undefined) {
       // RFC 6750 §3.1: a request without credentials gets the challenge, but no error code.

@@ -1,15 +1,15 @@
 import type { ExecutionContext } from '@nestjs/common';
 
 /**
- * The platform request and response behind an execution context: HTTP (Express, Fastify)
- * or GraphQL (the context object holds them as `req`/`res`, or `request`/`reply` with
- * Mercurius; for a subscription over graphql-ws, the upgrade request and `connectionParams`).
- * Nothing for WebSocket, microservice or unknown contexts.
+ * Where the guard keeps a request's authentication (`cognito`): the request, or for a GraphQL
+ * subscription the operation's own context object, since every operation of a connection
+ * shares its upgrade request.
  *
  * @internal
  */
-export function requestOf(context: ExecutionContext): unknown {
-  return platformObjects(context)?.request;
+export function authHolderOf(context: ExecutionContext): unknown {
+  const objects = platformObjects(context);
+  return objects?.holder ?? objects?.request;
 }
 
 /** @internal */
@@ -18,9 +18,18 @@ export interface PlatformObjects {
   response: unknown;
   /** A GraphQL subscription over a WebSocket: what the client sent with the handshake (`connectionParams`). */
   handshake?: unknown;
+  /** Where the authentication is kept, when not on the request (see authHolderOf). */
+  holder?: object;
 }
 
-/** @internal */
+/**
+ * The platform request and response behind an execution context: HTTP (Express, Fastify)
+ * or GraphQL (the context object holds them as `req`/`res`, or `request`/`reply` with
+ * Mercurius; for a subscription over graphql-ws, the upgrade request and `connectionParams`).
+ * Nothing for WebSocket, microservice or unknown contexts.
+ *
+ * @internal
+ */
 export function platformObjects(context: ExecutionContext): PlatformObjects | undefined {
   const type = context.getType<string>();
   if (type === 'http') {
@@ -35,7 +44,7 @@ export function platformObjects(context: ExecutionContext): PlatformObjects | un
     if (request === undefined) return undefined;
     // graphql-ws: the context function passes `connectionParams` on, and `req` is the upgrade request.
     const handshake = graphql?.connectionParams ?? graphql?.extra?.connectionParams;
-    if (handshake !== undefined || isUpgrade(request)) return { request, response: undefined, handshake: handshake ?? {} };
+    if (handshake !== undefined || isUpgrade(request)) return { request, response: undefined, handshake: handshake ?? {}, holder: graphql };
     return { request, response: graphql?.res ?? graphql?.reply };
   }
   return undefined;

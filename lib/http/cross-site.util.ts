@@ -50,13 +50,19 @@ export function isNavigationOrSameOrigin(request: unknown): boolean {
 /**
  * Why a WebSocket upgrade that rides on the session cookie must be refused, or `undefined`.
  * Browsers always send `Origin` on an upgrade, and pages cannot forge it; a request without one
- * comes from a program (a server, a test, a CLI), which could send any cookie it holds anyway.
+ * comes from a program (a server, a test, a CLI), which could send any cookie it holds anyway,
+ * unless a browser's `Sec-Fetch-Site` marks it as coming from another site.
  *
  * @internal
  */
 export function crossSiteUpgradeRefusal(request: unknown, config: Pick<CognitoConfig, 'appOrigin' | 'trustedOrigins'>): string | undefined {
   const headers = (request as { headers?: Record<string, unknown> } | undefined)?.headers ?? {};
-  if (headers.origin === undefined) return undefined;
+  if (headers.origin === undefined) {
+    // socket.io's long-polling handshake is a plain GET, which a browser may send from another
+    // site without Origin; it then still says where the request comes from.
+    const site = single(headers['sec-fetch-site'])?.toLowerCase();
+    return site === undefined || site === 'same-origin' || site === 'none' ? undefined : `the browser marks it ${site === 'same-site' ? 'same-site (another origin)' : 'cross-site'}`;
+  }
   const origin = single(headers.origin);
   return origin !== undefined && isAllowed(origin, config) ? undefined : "its Origin is neither this app's origin nor a trusted origin";
 }

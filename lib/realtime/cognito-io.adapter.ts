@@ -8,12 +8,14 @@ import { setSocketAuth } from './socket-auth.js';
 /** The socket.io server or namespace `IoAdapter.create()` returns, as far as this adapter uses it. */
 interface IoServer {
   use(middleware: (socket: IoSocket, next: (error?: Error) => void) => void): unknown;
+  on(event: 'connection', listener: (socket: IoSocket) => void): unknown;
 }
 
 interface IoSocket {
   request: unknown;
   handshake: { auth?: unknown };
   data: Record<string, unknown>;
+  connected: boolean;
   on(event: string, listener: (...args: any[]) => void): unknown;
   once(event: string, listener: (...args: any[]) => void): unknown;
   emit(event: string, ...args: unknown[]): unknown;
@@ -45,7 +47,7 @@ export class CognitoIoAdapter extends IoAdapterBase {
   }
 
   override create(port: number, options?: Record<string, any>): any {
-    const server = super.create(port, options as never) as unknown as IoServer;
+    const server = super.create(port, withMiddlewaresOnRecovery(options) as never) as unknown as IoServer;
     this.protect(server, port, options);
     return server;
   }
@@ -66,7 +68,6 @@ export class CognitoIoAdapter extends IoAdapterBase {
       realtime.admit({ request: socket.request, params: socket.handshake.auth }, gatewayRules()).then(
         (auth) => {
           setSocketAuth(socket, auth);
-          this.watch(socket, realtime, gatewayRules);
           next();
         },
         (error: unknown) => {
@@ -75,25 +76,41 @@ export class CognitoIoAdapter extends IoAdapterBase {
         },
       );
     });
+    // Only a connection that did open gets a timer (a later middleware may still refuse it, or the
+    // client may leave while its token is checked, and neither ends with a disconnect event).
+    server.on('connection', (socket) => this.watch(socket, realtime, gatewayRules));
   }
 
   /** The expiry timer, and `cognito:refresh`. */
   private watch(socket: IoSocket, realtime: RealtimeAuthService, rules: () => GatewayRules[]): void {
     const onExpiry = (refusal: { code: string; message: string }) => {
-      // The reason first (socket.io's own disconnect reason cannot carry it), then the disconnect.
+      // The reason first (socket.io's own disconnect reason cannot carry it), then the disconnect
+      // of this namespace only: the client's other namespaces share the underlying connection.
       socket.emit('exception', { status: 'error', code: refusal.code, message: refusal.message });
-      socket.disconnect(true);
+      socket.disconnect();
     };
-    realtime.watchExpiry(socket, onExpiry);
+    const isOpen = () => socket.connected;
+    realtime.watchExpiry(socket, onExpiry, isOpen);
     socket.once('disconnect', () => realtime.forget(socket));
     socket.on(COGNITO_REFRESH_EVENT, (...args: unknown[]) => {
       const ack = typeof args[args.length - 1] === 'function' ? (args.pop() as (reply: unknown) => void) : undefined;
-      void realtime.refresh(socket, args[0], rules(), onExpiry).then((reply) => (ack !== undefined ? ack(reply) : socket.emit(COGNITO_REFRESH_EVENT, reply)));
+      void realtime.refresh(socket, args[0], rules(), onExpiry, isOpen).then((reply) => (ack !== undefined ? ack(reply) : socket.emit(COGNITO_REFRESH_EVENT, reply)));
     });
   }
 }
 
 adoptBaseWhenLoaded(CognitoIoAdapter, '@nestjs/platform-socket.io', 'IoAdapter');
+
+/**
+ * socket.io's connection-state recovery skips the middlewares for a recovered socket by default,
+ * and restores its `data` (claims included): every connection, recovered or not, goes through the
+ * check here, with the token it brings now.
+ */
+function withMiddlewaresOnRecovery(options: Record<string, any> | undefined): Record<string, any> | undefined {
+  const recovery = options?.connectionStateRecovery;
+  if (recovery === undefined || recovery === null || recovery === false) return options;
+  return { ...options, connectionStateRecovery: { ...(typeof recovery === 'object' ? recovery : {}), skipMiddlewares: false } };
+}
 
 /** Nest gives `create()` the namespace with a leading slash; the decorator may have none. */
 function sameNamespace(declared: unknown, created: unknown): boolean {

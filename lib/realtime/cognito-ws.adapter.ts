@@ -26,6 +26,11 @@ interface Handler {
 }
 
 const OPEN = 1;
+/** RFC 6455 §7.4.1: the endpoint refuses a message that violates its policy. */
+const POLICY_VIOLATION = 1008;
+/** What a connection may send before it is authenticated (it usually sends nothing). */
+const MAX_HELD_MESSAGES = 100;
+const MAX_HELD_BYTES = 1024 * 1024;
 /** RFC 6455 §5.5: a close frame's reason fits in 123 bytes. */
 const MAX_REASON_BYTES = 123;
 
@@ -75,8 +80,19 @@ export class CognitoWsAdapter extends WsAdapterBase {
       let held: unknown[][] | undefined;
       if (admission === undefined) {
         // Messages that arrive while the token is checked wait for the gateway's handlers.
+        // Bounded: a client could otherwise pile up messages while a slow check (a JWKS fetch) runs.
         held = [];
-        const hold = (...args: unknown[]) => held!.push(args);
+        let heldBytes = 0;
+        const hold = (...args: unknown[]) => {
+          heldBytes += byteLength(args[0]);
+          if (held!.length >= MAX_HELD_MESSAGES || heldBytes > MAX_HELD_BYTES) {
+            client.off('message', hold);
+            held!.length = 0;
+            client.close(POLICY_VIOLATION, 'Too many messages before the connection was authenticated');
+            return;
+          }
+          held!.push(args);
+        };
         client.on('message', hold);
         admission = realtime.admit({ request }, gatewayRules());
         this.admissions.set(client, admission);
@@ -84,8 +100,9 @@ export class CognitoWsAdapter extends WsAdapterBase {
         admission.then(
           (auth) => {
             client.off('message', hold);
+            if (client.readyState !== OPEN) return;
             setSocketAuth(client, auth);
-            realtime.watchExpiry(client, (refusal) => close(client, refusal));
+            realtime.watchExpiry(client, (refusal) => close(client, refusal), () => client.readyState === OPEN);
             client.once('close', () => realtime.forget(client));
             // NestJS 11's WebSocket filter reports an error with client.emit('exception', …), which a
             // `ws` client only hears locally; this sends it (NestJS 12 sends it itself, and emits nothing).
@@ -121,7 +138,7 @@ export class CognitoWsAdapter extends WsAdapterBase {
       message: COGNITO_REFRESH_EVENT,
       callback: async (data: unknown) => ({
         event: COGNITO_REFRESH_EVENT,
-        data: await realtime.refresh(client, data, rules(), (refusal) => close(client, refusal)),
+        data: await realtime.refresh(client, data, rules(), (refusal) => close(client, refusal), () => client.readyState === OPEN),
       }),
     };
     super.bindMessageHandlers(client as never, [...handlers, refresh] as never, transform);
@@ -129,6 +146,12 @@ export class CognitoWsAdapter extends WsAdapterBase {
 }
 
 adoptBaseWhenLoaded(CognitoWsAdapter, '@nestjs/platform-ws', 'WsAdapter');
+
+function byteLength(data: unknown): number {
+  if (typeof data === 'string') return Buffer.byteLength(data);
+  if (Array.isArray(data)) return data.reduce((total: number, part: unknown) => total + byteLength(part), 0);
+  return (data as { byteLength?: number } | undefined)?.byteLength ?? 0;
+}
 
 function close(client: WsClient, refusal: CognitoRealtimeRefusal): void {
   if (client.readyState > OPEN) return;

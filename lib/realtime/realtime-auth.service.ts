@@ -53,6 +53,8 @@ export class RealtimeAuthService {
   private gateways: GatewayRules[] | undefined;
   /** One expiry timer per authenticated connection. */
   private readonly timers = new WeakMap<object, NodeJS.Timeout>();
+  /** What a connection authenticated with before its token expired: a later refresh must be the same user's. */
+  private readonly expired = new WeakMap<object, CognitoSocketAuth>();
 
   constructor(
     @Inject(COGNITO_CONFIG) private readonly config: CognitoConfig,
@@ -105,7 +107,11 @@ export class RealtimeAuthService {
     }
     if (required.length === 0) return auth;
     if (auth === undefined) throw new CognitoRealtimeRefusal('cognito_unauthorized', 'No token: send one in the handshake, the Authorization header, or the session cookie');
-    for (const gateway of required) this.check(gateway, auth);
+    for (const gateway of required) {
+      // Gateways that share a namespace or path and want different token uses cannot both be met.
+      if (gateway.tokenUse !== auth.tokenUse) throw new CognitoRealtimeRefusal('cognito_unauthorized', `${gateway.name} needs an ${gateway.tokenUse === 'id' ? 'ID' : 'access'} token`);
+      this.check(gateway, auth);
+    }
     return auth;
   }
 
@@ -113,20 +119,30 @@ export class RealtimeAuthService {
    * `cognito:refresh`: a fresh token for the connection, of the same user, verified and checked
    * against the gateway's connect-time requirements, then swapped in (the expiry timer moves).
    */
-  async refresh(client: object, payload: unknown, rules: readonly GatewayRules[], onExpiry: (refusal: CognitoRealtimeRefusal) => void): Promise<CognitoRefreshReply> {
-    const current = cognitoSocketAuth(client);
+  async refresh(
+    client: object,
+    payload: unknown,
+    rules: readonly GatewayRules[],
+    onExpiry: (refusal: CognitoRealtimeRefusal) => void,
+    isOpen: () => boolean,
+  ): Promise<CognitoRefreshReply> {
+    // After expiry the claims are gone, but the connection stays the user's it was.
+    const current = cognitoSocketAuth(client) ?? this.expired.get(client);
     const required = rules.filter((gateway) => gateway.requiresAuth);
     const tokenUse = current?.tokenUse ?? (required[0] ?? rules[0])?.tokenUse ?? 'access';
     try {
       const token = typeof payload === 'object' && payload !== null ? (payload as { token?: unknown }).token : undefined;
       if (typeof token !== 'string' || token.length === 0) throw new CognitoRealtimeRefusal('cognito_unauthorized', 'cognito:refresh needs { token }');
       const auth: CognitoSocketAuth = { claims: await this.verifier.verify(token, { tokenUse }), tokenUse, source: 'handshake' };
-      if (current !== undefined && current.claims.sub !== auth.claims.sub) {
+      if (current !== undefined && (current.claims.sub !== auth.claims.sub || current.claims.iss !== auth.claims.iss)) {
         throw new CognitoRealtimeRefusal('cognito_forbidden', 'The token belongs to another user than the connection');
       }
       for (const gateway of required) this.check(gateway, auth);
+      // The client may have left, or the connection closed at expiry, while the token was checked.
+      if (!isOpen()) throw new CognitoRealtimeRefusal('cognito_unauthorized', 'The connection is closed');
       setSocketAuth(client, auth);
-      this.watchExpiry(client, onExpiry);
+      this.expired.delete(client);
+      this.watchExpiry(client, onExpiry, isOpen);
       return { accepted: true, expiresAt: auth.claims.exp };
     } catch (error) {
       const refusal = this.refusal(error);
@@ -142,6 +158,9 @@ export class RealtimeAuthService {
   authorizeMessage(client: unknown, rules: RouteRules): true {
     // (Checked in this order: public handler, connection authenticated, token unexpired, token use, requirements.)
     if (rules.isPublic) return true;
+    // A `ws` client closed at expiry stays CLOSING until the client answers; Nest still dispatches its messages.
+    const readyState = (client as { readyState?: unknown } | undefined)?.readyState;
+    if (typeof readyState === 'number' && readyState !== 1) throw new CognitoRealtimeRefusal('cognito_unauthorized', 'The connection is closing');
     const auth = cognitoSocketAuth(client);
     if (auth === undefined) throw new CognitoRealtimeRefusal('cognito_unauthorized', 'The connection has no valid token');
     // The timer closes the connection at expiry; a message can still slip in before it fires.
@@ -157,10 +176,11 @@ export class RealtimeAuthService {
    * Closes the connection (through `onExpiry`) when its token expires: one timer per connection,
    * replaced when a fresh token arrives, cleared by `forget` when the connection ends.
    */
-  watchExpiry(client: object, onExpiry: (refusal: CognitoRealtimeRefusal) => void): void {
+  watchExpiry(client: object, onExpiry: (refusal: CognitoRealtimeRefusal) => void, isOpen: () => boolean): void {
     this.forget(client);
     const auth = cognitoSocketAuth(client);
-    if (auth === undefined) return;
+    // A connection that is already gone would hold its timer, and itself, until the token's expiry.
+    if (auth === undefined || !isOpen()) return;
     const arm = () => {
       const left = auth.claims.exp * 1000 - Date.now();
       if (left > MAX_TIMER_MS) {
@@ -169,6 +189,7 @@ export class RealtimeAuthService {
       }
       const timer = setTimeout(() => {
         this.timers.delete(client);
+        this.expired.set(client, auth);
         setSocketAuth(client, undefined);
         onExpiry(new CognitoRealtimeRefusal('cognito_unauthorized', 'The access token expired; reconnect with a fresh one'));
       }, Math.max(0, left));
