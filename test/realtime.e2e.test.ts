@@ -102,6 +102,27 @@ function gateways(transport: Transport, ownPort: number): Type[] {
       return answer('public', username ?? 'anonymous');
     }
   }
+  @UseGuards(CognitoAuthGuard)
+  @RequireScopes('orders/write')
+  @WebSocketGateway(where('writers'))
+  class WritersGateway {
+    @SubscribeMessage('ping')
+    ping() {
+      return answer('ping', 'pong');
+    }
+  }
+
+  /** Connections bring ID tokens; handlers see the ID token's claims. */
+  @UseGuards(CognitoAuthGuard)
+  @TokenUse('id')
+  @WebSocketGateway(where('profiles'))
+  class ProfilesGateway {
+    @SubscribeMessage('email')
+    email(@CognitoClaims('email') email: string, @ConnectedSocket() client: unknown) {
+      return answer('email', { email, tokenUse: cognitoSocketAuth(client)?.tokenUse });
+    }
+  }
+
   /** Two gateways on one namespace or path that want different token uses: no token can meet both. */
   @UseGuards(CognitoAuthGuard)
   @WebSocketGateway(where('mixed'))
@@ -122,7 +143,7 @@ function gateways(transport: Transport, ownPort: number): Type[] {
       return answer('hello', username ?? 'anonymous');
     }
   }
-  return [SecureGateway, AdminGateway, OpenGateway, OwnPortGateway, MixedAccessGateway, MixedIdGateway];
+  return [SecureGateway, AdminGateway, OpenGateway, OwnPortGateway, MixedAccessGateway, MixedIdGateway, WritersGateway, ProfilesGateway];
 }
 
 async function startRealtimeApp(platform: Platform, transport: Transport, options: CognitoModuleOptions): Promise<{ app: INestApplication; url: string; ownPort: number }> {
@@ -247,6 +268,21 @@ for (const platform of PLATFORMS) {
         const root = await ioConnect(url);
         assert.equal(root.error, undefined);
         root.socket!.close();
+      });
+
+      it("checks the gateway class's scopes at connect time, and its @TokenUse('id')", async () => {
+        const reader = await ioConnect(`${url}/writers`, { auth: { token: await cognito.mintAccessToken({ scopes: ['orders/read'] }) } });
+        assert.deepEqual(reader.error?.data, { code: 'cognito_forbidden', status: 403 });
+        assert.equal(reader.error?.message, 'The token lacks a required scope');
+        const writer = (await ioConnect(`${url}/writers`, { auth: { token: await cognito.mintAccessToken({ scopes: ['orders/write'] }) } })).socket!;
+        assert.equal((await ioAsk(writer, 'ping')).reply, 'pong');
+        writer.close();
+
+        const access = await ioConnect(`${url}/profiles`, { auth: { token: await cognito.mintAccessToken() } });
+        assert.deepEqual(access.error?.data, { code: 'cognito_unauthorized', status: 401 });
+        const profile = (await ioConnect(`${url}/profiles`, { auth: { token: await cognito.mintIdToken({ claims: { email: 'id@example.com' } }) } })).socket!;
+        assert.deepEqual((await ioAsk(profile, 'email')).reply, { email: 'id@example.com', tokenUse: 'id' });
+        profile.close();
       });
 
       it('refuses every token on a namespace whose gateways want different token uses', async () => {

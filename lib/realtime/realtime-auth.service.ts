@@ -156,7 +156,6 @@ export class RealtimeAuthService {
    * the refusal; the guard turns it into a `WsException`.
    */
   authorizeMessage(client: unknown, rules: RouteRules): true {
-    // (Checked in this order: public handler, connection authenticated, token unexpired, token use, requirements.)
     if (rules.isPublic) return true;
     // A `ws` client closed at expiry stays CLOSING until the client answers; Nest still dispatches its messages.
     const readyState = (client as { readyState?: unknown } | undefined)?.readyState;
