@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { Controller, Get, Req, Res, type INestApplication } from '@nestjs/common';
 import { CognitoClaims, CognitoSessionService, Public, RequireGroups, TokenUse, type CognitoModuleOptions, type CognitoRequestAuth } from '../lib/index.js';
 import { LocalCognito } from '../lib/testing/index.js';
-import { cookiePairs, PLATFORMS, type Platform } from './support/app.js';
+import { cookiePairs, loginThroughApp, PLATFORMS, type Platform } from './support/app.js';
 import { startGuardedApp } from './support/guarded-app.js';
 import { COOKIE_SECRET } from './support/module.js';
 import { startServer, type ScriptedServer } from './support/servers.js';
@@ -95,10 +95,7 @@ for (const platform of PLATFORMS) {
     }
     /** A real login through `url`; the session cookies a browser keeps. */
     async function login(url: string): Promise<string> {
-      const started = await fetch(`${url}/auth/login`, { redirect: 'manual' });
-      const redirect = await cognito.signIn(started.headers.get('location')!, ALICE);
-      const finished = await fetch(`${url}${redirect.pathname}${redirect.search}`, { redirect: 'manual', headers: { cookie: cookiePairs(started.headers.getSetCookie()).join('; ') } });
-      return cookiePairs(finished.headers.getSetCookie()).join('; ');
+      return loginThroughApp(cognito, url, ALICE);
     }
 
     let bearer: string;

@@ -24,7 +24,7 @@ import {
   type CognitoModuleOptions,
 } from '../lib/index.js';
 import { LocalCognito } from '../lib/testing/index.js';
-import { PLATFORMS, cookiePairs, type Platform } from './support/app.js';
+import { PLATFORMS, loginThroughApp, type Platform } from './support/app.js';
 import { SessionHandler } from './support/guarded-app.js';
 import { COOKIE_SECRET } from './support/module.js';
 import { Manager } from 'socket.io-client';
@@ -175,10 +175,7 @@ for (const platform of PLATFORMS) {
     }
     /** A real login through the app; the session cookies a browser keeps. */
     async function login(url: string): Promise<string> {
-      const started = await fetch(`${url}/auth/login`, { redirect: 'manual' });
-      const redirect = await cognito.signIn(started.headers.get('location')!, ALICE);
-      const finished = await fetch(`${url}${redirect.pathname}${redirect.search}`, { redirect: 'manual', headers: { cookie: cookiePairs(started.headers.getSetCookie()).join('; ') } });
-      return cookiePairs(finished.headers.getSetCookie()).join('; ');
+      return loginThroughApp(cognito, url, ALICE);
     }
 
     before(async () => {

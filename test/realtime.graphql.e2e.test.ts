@@ -9,7 +9,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { CognitoAuthGuard, CognitoClaims, CognitoModule, RequireGroups } from '../lib/index.js';
 import { LocalCognito } from '../lib/testing/index.js';
-import { cookiePairs } from './support/app.js';
+import { loginThroughApp } from './support/app.js';
 import { SessionHandler } from './support/guarded-app.js';
 import { COOKIE_SECRET } from './support/module.js';
 
@@ -121,10 +121,7 @@ describe('GraphQL subscriptions over graphql-ws (Apollo on Express)', () => {
   });
 
   it("takes the session cookie of the upgrade request from the app's own origin, never from another site", async () => {
-    const started = await fetch(`${url}/auth/login`, { redirect: 'manual' });
-    const redirect = await cognito.signIn(started.headers.get('location')!, ALICE);
-    const finished = await fetch(`${url}${redirect.pathname}${redirect.search}`, { redirect: 'manual', headers: { cookie: cookiePairs(started.headers.getSetCookie()).join('; ') } });
-    const cookie = cookiePairs(finished.headers.getSetCookie()).join('; ');
+    const cookie = await loginThroughApp(cognito, url, ALICE);
     assert.deepEqual((await subscribe('subscription { whoami }', undefined, { cookie, origin: 'http://127.0.0.1:3000' })).data, { whoami: 'alice' });
     const crossSite = await subscribe('subscription { whoami }', undefined, { cookie, origin: 'https://evil.example' });
     assert.match(crossSite.errors?.[0]?.message ?? '', /Cross-site/);

@@ -57,10 +57,17 @@ export class CognitoWsAdapter extends WsAdapterBase {
   private readonly connectionRules = new WeakMap<object, () => GatewayRules[]>();
   /** Clients whose `cognito:refresh` handler is bound (once, however many gateways). */
   private readonly refreshBound = new WeakSet<object>();
+  private realtimeService: RealtimeAuthService | undefined;
 
   constructor(app?: INestApplicationContext | object, options?: unknown) {
     super(app as never, options as never);
     this.cognitoApp = app;
+  }
+
+  /** CognitoModule's service, looked up in the application once (not on every connection). */
+  private realtime(): RealtimeAuthService {
+    this.realtimeService ??= realtimeAuthOf(this.cognitoApp, 'CognitoWsAdapter');
+    return this.realtimeService;
   }
 
   override create(port: number, options?: Record<string, any>): any {
@@ -70,7 +77,7 @@ export class CognitoWsAdapter extends WsAdapterBase {
   }
 
   override bindClientConnect(server: WsServer, callback: (client: WsClient, request: unknown) => void): void {
-    const realtime = realtimeAuthOf(this.cognitoApp, 'CognitoWsAdapter');
+    const realtime = this.realtime();
     const where = this.servers.get(server) ?? { port: 0, path: undefined };
     let rules: GatewayRules[] | undefined;
     const gatewayRules = () => (rules ??= realtime.gatewayRules((gateway) => gateway.port === where.port && samePath(gateway.options.path, where.path)));
@@ -133,7 +140,7 @@ export class CognitoWsAdapter extends WsAdapterBase {
     const rules = this.connectionRules.get(client);
     if (rules === undefined || this.refreshBound.has(client)) return super.bindMessageHandlers(client as never, handlers as never, transform);
     this.refreshBound.add(client);
-    const realtime = realtimeAuthOf(this.cognitoApp, 'CognitoWsAdapter');
+    const realtime = this.realtime();
     const refresh: Handler = {
       message: COGNITO_REFRESH_EVENT,
       callback: async (data: unknown) => ({

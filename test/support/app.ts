@@ -169,3 +169,14 @@ export async function get(url: string, cookies: string[] = [], headers: Record<s
 export function cookiePairs(setCookies: string[]): string[] {
   return setCookies.filter((line) => !/max-age=0/i.test(line)).map((line) => line.split(';')[0]);
 }
+
+/**
+ * A real login through the app at `url`, as a browser does it (login route, Hosted UI form,
+ * callback): the session cookies the browser then keeps, as one Cookie header.
+ */
+export async function loginThroughApp(cognito: LocalCognito, url: string, user: { username: string; password: string }): Promise<string> {
+  const started = await fetch(`${url}/auth/login`, { redirect: 'manual' });
+  const redirect = await cognito.signIn(started.headers.get('location')!, user);
+  const finished = await fetch(`${url}${redirect.pathname}${redirect.search}`, { redirect: 'manual', headers: { cookie: cookiePairs(started.headers.getSetCookie()).join('; ') } });
+  return cookiePairs(finished.headers.getSetCookie()).join('; ');
+}
