@@ -68,6 +68,15 @@ export interface MintTokenOptions {
   expiresInSeconds?: number;
   /** Another issuer, e.g. to test a token from another user pool. @default this pool */
   issuer?: string;
-  /** Extra or replaced claims (`custom:tenant`, `email`, …); `undefined` removes a claim. */
+  /** The token's own id, `jti`. @default a new random UUID */
+  jti?: string;
+  /**
+   * `origin_jti`: the id Cognito gives all the tokens of one sign-in (and their refreshes), which
+   * revocation acts on. Give several tokens the same one to mint a family. @default a new random UUID
+   */
+  originJti?: string;
+  /** `auth_time`, the sign-in time, in seconds since the epoch. @default the token's `iat` */
+  authTime?: number;
+  /** Extra or replaced claims (`custom:tenant`, `email`, …); `undefined` removes a claim. They win over the options above. */
   claims?: Record<string, unknown>;
 }

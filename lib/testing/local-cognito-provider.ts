@@ -1,4 +1,4 @@
-import { createHash, type JsonWebKey } from 'node:crypto';
+import { createHash, randomUUID, type JsonWebKey } from 'node:crypto';
 import { renderErrorPage } from './hosted-ui-page.js';
 import type { LocalCognitoOptions, LocalCognitoUser } from './local-cognito-options.interface.js';
 
@@ -47,7 +47,8 @@ export function cognitoProviderConfiguration({
     cookies: { keys: cookieKeys },
     scopes: SCOPES,
     claims: {
-      openid: ['sub', 'token_use', 'cognito:username', 'cognito:groups', ...customClaims],
+      // auth_time, jti and origin_jti are given to ID tokens only (see findAccount); userinfo has none.
+      openid: ['sub', 'token_use', 'auth_time', 'jti', 'origin_jti', 'cognito:username', 'cognito:groups', ...customClaims],
       email: ['email', 'email_verified'],
       phone: ['phone_number', 'phone_number_verified'],
       profile: ['name', 'given_name', 'family_name', 'preferred_username', 'locale', 'updated_at'],
@@ -94,19 +95,36 @@ export function cognitoProviderConfiguration({
       await grant.save();
       return grant;
     },
-    findAccount: (_ctx: unknown, sub: string) => {
+    // `source` is the authorization code or refresh token the ID token comes from (at the token
+    // endpoint), or the access token (at userinfo). oidc-provider adds the ID token's auth_time
+    // itself: the sign-in time, which the code and every refresh token of the sign-in carry.
+    findAccount: (_ctx: unknown, sub: string, source?: { grantId?: string }) => {
       const user = findUser(sub);
       if (user === undefined) return undefined;
-      return { accountId: sub, claims: () => idTokenClaims(user) };
+      return {
+        accountId: sub,
+        claims: (use: string) => ({
+          ...idTokenClaims(user),
+          ...(use === 'id_token' ? { jti: randomUUID(), ...(source?.grantId ? { origin_jti: originJtiOf(source.grantId) } : {}) } : {}),
+        }),
+      };
     },
     formats: {
       customizers: {
-        jwt: (_ctx: unknown, token: any, jwt: { header?: Record<string, unknown>; payload: Record<string, unknown> }) => {
+        jwt: (ctx: any, token: any, jwt: { header?: Record<string, unknown>; payload: Record<string, unknown> }) => {
           const user = findUser(token.accountId);
+          // Cognito's jti is a UUID (oidc-provider's is not); the JWT is the whole token, nothing
+          // is stored under its id.
+          token.jti = randomUUID();
+          // The sign-in time, which the code and refresh tokens carry (not the issue time, which
+          // changes on every refresh); a client-credentials token has no sign-in: its iat.
+          const signIn = ctx?.oidc?.entities?.AuthorizationCode ?? ctx?.oidc?.entities?.RefreshToken;
           Object.assign(jwt.payload, {
+            jti: token.jti,
             token_use: 'access',
             version: 2,
-            auth_time: jwt.payload.iat,
+            auth_time: typeof signIn?.authTime === 'number' ? signIn.authTime : jwt.payload.iat,
+            ...(token.grantId ? { origin_jti: originJtiOf(token.grantId) } : {}),
             ...(user ? { username: user.username } : {}),
             ...(user?.groups?.length ? { 'cognito:groups': user.groups } : {}),
           });
@@ -140,5 +158,21 @@ function idTokenClaims(user: LocalCognitoUser): Record<string, unknown> {
 export function subOf(user: LocalCognitoUser): string {
   if (user.sub !== undefined) return user.sub;
   const hex = createHash('sha256').update(`local-cognito:${user.username}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * The `origin_jti` of every token of one sign-in: a UUID (shaped as Cognito's random v4 ones)
+ * derived from oidc-provider's grant id, which the authorization code, the refresh tokens (rotated
+ * or not) and so every refresh share, and which a `dataDir` keeps with them across restarts.
+ * Each authorization creates a new grant (see `loadExistingGrant`), so each sign-in a new value.
+ *
+ * @internal
+ */
+export function originJtiOf(grantId: string): string {
+  const bytes = createHash('sha256').update(`local-cognito:origin_jti:${grantId}`).digest().subarray(0, 16);
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }

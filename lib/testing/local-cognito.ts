@@ -15,7 +15,9 @@ import type { LocalCognitoOptions, LocalCognitoUser, MintTokenOptions } from './
  * `/{userPoolId}`, `/oauth2/authorize`, `/oauth2/token` (client_secret_basic, or
  * `client_id` in the body for public clients), `/{userPoolId}/.well-known/jwks.json`,
  * RS256, and Cognito's claims (`token_use`, `cognito:username`, `cognito:groups`;
- * `client_id`, `scope` and no `aud` in access tokens).
+ * `client_id`, `scope` and no `aud` in access tokens). Tokens are those of an app client with
+ * token revocation on: each has its own `jti` (a UUID), and all the tokens of one sign-in, across
+ * its refreshes, share an `origin_jti` and an `auth_time` (the sign-in time).
  *
  * @example
  * ```ts
@@ -149,11 +151,11 @@ export class LocalCognito {
       ...(options.groups?.length ? { 'cognito:groups': options.groups } : {}),
       iss: options.issuer ?? this.issuer,
       token_use: tokenUse,
-      auth_time: issuedAt,
+      auth_time: options.authTime ?? issuedAt,
       iat: issuedAt,
       exp: now + expiresIn,
-      jti: randomUUID(),
-      origin_jti: randomUUID(),
+      jti: options.jti ?? randomUUID(),
+      origin_jti: options.originJti ?? randomUUID(),
       event_id: randomUUID(),
     };
     for (const [name, value] of Object.entries(options.claims ?? {})) {
