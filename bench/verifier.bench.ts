@@ -21,6 +21,8 @@ import { availableParallelism } from 'node:os';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { TestRedis } from '../test/support/redis.js';
 import { CognitoModule, JwksVerifierService, type CognitoCallbackHandler, type CognitoModuleOptions } from '../lib/index.js';
 
 const POOL = 'eu-west-2_BenchPool1';
@@ -462,6 +464,9 @@ async function main(): Promise<void> {
   ]);
   await current.close();
 
+  // ---- revocation with Redis: the same guard, with and without a fleet's revocation list ----
+  const [guardedLocal, guardedRevocation] = report(await measureRevocation(httpOptions, headers));
+
   // ---- WebSocket: a guarded gateway handler against an unguarded one (socket.io) ----------
   const [wsOpen, wsGuarded, wsSetup, wsSetupAnonymous] = report(await measureGateway(options, tokens));
 
@@ -517,6 +522,7 @@ async function main(): Promise<void> {
     ['guarded_vs_unguarded_http', guarded, unguarded],
     ['cookie_guarded_vs_unguarded_http', cookieGuarded, unguardedCookie],
     ['ws_guarded_vs_unguarded', wsGuarded, wsOpen],
+    ['revocation_guarded_vs_guarded', guardedRevocation, guardedLocal],
   ];
 
   console.log('');
@@ -547,6 +553,45 @@ async function main(): Promise<void> {
   console.log(`  ${'ws_connect_distinct_vs_anonymous'.padEnd(28)} ${setup.median.toFixed(2)} (${setup.low.toFixed(2)}–${setup.high.toFixed(2)}), no target`);
   console.log(`memory heap_growth_mb=${heapGrowthMb.toFixed(1)} (bound 64)`);
   console.log(`ratios ${medians.join(' ')}`);
+}
+
+/**
+ * `GET /guarded` with one bearer token on two apps that differ only by `redisUrl`: one alone, one
+ * in a fleet's Redis (a redis-server of the bench's own) whose revocation list holds 1,000 revoked
+ * token families and 100 revoked users, so every request does the lookups a fleet's does. Turns
+ * alternate as above; both apps run on core 1, one loaded at a time.
+ */
+async function measureRevocation(options: AppOptions, headers: Record<string, string>): Promise<Result[]> {
+  const redis = await TestRedis.start();
+  const admin = new Redis(redis.url);
+  const until = Date.now() + 24 * 3600 * 1000;
+  await admin.zadd('cognito:revocations', ...Array.from({ length: 1000 }, () => [until, `f:${randomUUID()}`]).flat());
+  await admin.zadd('cognito:revocations', ...Array.from({ length: 100 }, () => [until, `u:${randomUUID()}:${Date.now()}`]).flat());
+  admin.disconnect();
+  const apps = [await startHttpApp(options), await startHttpApp({ ...options, redisUrl: redis.url })];
+  const load = async (app: HttpApp, seconds: number) => {
+    const outcome = await autocannon({ url: `${app.url}/guarded`, connections: HTTP_CONNECTIONS, duration: seconds, headers });
+    if (outcome.non2xx > 0 || outcome.errors > 0) throw new Error(`revocation case: ${outcome.non2xx} non-2xx, ${outcome.errors} errors`);
+    return outcome.requests.total / outcome.duration;
+  };
+  for (const app of apps) await load(app, HTTP_WARMUP_SECONDS);
+  console.log(`Revocation on 127.0.0.1, Fastify: median of ${HTTP_ROUNDS} rounds; the guard with a bearer token, without Redis and with a fleet's revocation list:`);
+  const rates = apps.map(() => [] as number[]);
+  for (let round = 0; round < HTTP_ROUNDS; round++) {
+    for (const index of turnOrder(apps.length, round)) rates[index].push(await load(apps[index], HTTP_SECONDS));
+  }
+  const rssMb = (await apps[1].rss()) / 2 ** 20;
+  for (const app of apps) app.stop();
+  await redis.stop();
+  return ['GET /guarded (bearer), no Redis', 'GET /guarded (bearer), revocation list on Redis'].map((name, index) => ({
+    name: `${name}, Fastify`,
+    unit: 'req/s',
+    perRound: rates[index],
+    opsPerSec: median(rates[index]),
+    p50: 0,
+    p99: 0,
+    rssMb,
+  }));
 }
 
 /**

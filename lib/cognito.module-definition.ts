@@ -16,6 +16,10 @@ import { CognitoAuthGuard } from './guards/cognito-auth.guard.js';
 import { CognitoSessionService } from './session/cognito-session.service.js';
 import { RefreshCoordinator } from './session/refresh-coordinator.js';
 import { SessionStore } from './session/session-store.js';
+import { RedisSessionStore } from './session/redis-session-store.js';
+import { RedisLink } from './fleet/redis-link.js';
+import { RevocationList } from './fleet/revocation-list.js';
+import { FleetRefresh } from './fleet/fleet-refresh.js';
 import { JwksVerifierService } from './tokens/jwks-verifier.service.js';
 import { TokenExchangeService } from './tokens/token-exchange.service.js';
 import { RealtimeAuthService } from './realtime/realtime-auth.service.js';
@@ -80,7 +84,15 @@ function buildModule(definition: DynamicModule, extras: CognitoModuleExtras): Dy
     TokenExchangeService,
     LoginStateService,
     LoginFlowService,
-    SessionStore,
+    RedisLink,
+    RevocationList,
+    FleetRefresh,
+    {
+      provide: SessionStore,
+      useFactory: (config: CognitoConfig, sealer: CookieSealer, link: RedisLink) =>
+        config.sessionStore === 'redis' ? new RedisSessionStore(config, sealer, link) : new SessionStore(config, sealer),
+      inject: [COGNITO_CONFIG, CookieSealer, RedisLink],
+    },
     RefreshCoordinator,
     CognitoSessionService,
     RealtimeAuthService,

@@ -68,7 +68,9 @@ export class CognitoRoutes implements OnModuleInit {
     const cognito = local ? `local Cognito at ${domain} (user pool ${userPoolId})` : `user pool ${userPoolId} (${region}), Hosted UI ${domain}`;
     this.logger.log(
       `Using ${cognito}; login starts at ${this.mappedPath(this.config.loginPath)}, callback at ${callbackPath}, ` +
-        `logout at ${this.mappedPath(this.config.logoutPath)}`,
+        `logout at ${this.mappedPath(this.config.logoutPath)}` +
+        // Never the Redis URL: it may hold a password.
+        (this.config.redis === undefined ? '' : `; shared state in Redis (keys ${this.config.redis.keyPrefix}*, sessions in ${this.config.sessionStore === 'redis' ? 'Redis' : 'cookies'})`),
     );
   }
 

@@ -1,7 +1,7 @@
 export { CognitoModule, type CognitoModuleAsyncOptions } from './cognito.module.js';
 export { COGNITO_MODULE_OPTIONS, type CognitoModuleExtras } from './cognito.module-definition.js';
 export { COGNITO_CALLBACK_HANDLER } from './cognito.constants.js';
-export { COGNITO_ENV_NAMES, type CognitoModuleOptions } from './config/cognito-options.interface.js';
+export { COGNITO_ENV_NAMES, type CognitoModuleOptions, type CognitoRedisClient } from './config/cognito-options.interface.js';
 export { cognitoEnvConfig, cognitoOptionsFromEnv } from './config/cognito-env.config.js';
 export type {
   CognitoCallbackContext,
@@ -37,3 +37,4 @@ export { JwksNoMatchingKeyError, JwksUnavailableError } from './errors/jwks.erro
 export { CallbackHandlerError } from './errors/callback-handler.error.js';
 export { UnexpectedLoginError } from './errors/unexpected-login.error.js';
 export { CrossSiteRequestError } from './errors/cross-site-request.error.js';
+export { RedisUnavailableError } from './errors/redis-unavailable.error.js';

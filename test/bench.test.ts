@@ -31,10 +31,10 @@ describe('npm run bench, in miniature', () => {
       ),
     );
     const rows = output.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| case') && !line.startsWith('| ---'));
-    assert.equal(rows.length, 23, output);
+    assert.equal(rows.length, 25, output);
     for (const row of rows) assert.ok(Number(row.split('|')[2]) > 0, `a rate for ${row}`);
     const last = output.trimEnd().split('\n').at(-1)!;
-    const names = ['distinct_seq_vs_aws', 'distinct_conc_vs_aws', 'repeated_vs_aws', 'distinct_seq_vs_node_crypto', 'guarded_vs_unguarded_http', 'cookie_guarded_vs_unguarded_http', 'ws_guarded_vs_unguarded'];
+    const names = ['distinct_seq_vs_aws', 'distinct_conc_vs_aws', 'repeated_vs_aws', 'distinct_seq_vs_node_crypto', 'guarded_vs_unguarded_http', 'cookie_guarded_vs_unguarded_http', 'ws_guarded_vs_unguarded', 'revocation_guarded_vs_guarded'];
     assert.match(output, /^memory heap_growth_mb=-?\d+\.\d \(bound 64\)$/m);
     assert.match(output, /express_cookie_vs_bearer_http\s+\d+\.\d\d/);
     assert.match(output, /ws_connect_distinct_vs_anonymous\s+\d+\.\d\d/);

@@ -250,4 +250,30 @@ describe('cognitoOptionsFromEnv', () => {
     assert.deepEqual(problemsOf(baseOptions({ wsTokenSources: ['header', 'header'] })).length, 1);
     assert.deepEqual(problemsOf(baseOptions({ tokenSources: ['handshake'] as any })), ['tokenSources (COGNITO_TOKEN_SOURCES) must list "header" and/or "cookie", each once, got "handshake"']);
   });
+
+  it('needs no Redis by default, and reads the Redis options from options or the environment', () => {
+    const defaults = resolveCognitoConfig(baseOptions());
+    assert.equal(defaults.redis, undefined);
+    assert.equal(defaults.sessionStore, 'cookie');
+    const fromEnv = resolveCognitoConfig(
+      baseOptions(cognitoOptionsFromEnv({ COGNITO_REDIS_URL: 'rediss://:pw@redis.internal:6380/2', COGNITO_REDIS_KEY_PREFIX: 'shop:', COGNITO_REDIS_STALE_SECONDS: '7', COGNITO_SESSION_STORE: 'redis' })),
+    );
+    assert.deepEqual(fromEnv.redis, { url: 'rediss://:pw@redis.internal:6380/2', keyPrefix: 'shop:', staleSeconds: 7 });
+    assert.equal(fromEnv.sessionStore, 'redis');
+    const client = { duplicate: () => client, on: () => client, status: 'ready' };
+    assert.deepEqual(resolveCognitoConfig(baseOptions({ redis: client })).redis, { client, keyPrefix: 'cognito:', staleSeconds: 30 });
+  });
+
+  it('refuses Redis options that cannot work, never printing the URL (it may hold a password)', () => {
+    const url = 'http://:hunter2-secret@redis.internal:6379';
+    const problems = problemsOf(baseOptions({ redisUrl: url }));
+    assert.deepEqual(problems, ['redisUrl (COGNITO_REDIS_URL) must be a redis:// or rediss:// URL, got a value that is hidden here']);
+    assert.deepEqual(problemsOf(baseOptions({ sessionStore: 'redis' })), ['sessionStore (COGNITO_SESSION_STORE) is "redis", which needs redisUrl or redis']);
+    assert.deepEqual(problemsOf(baseOptions({ sessionStore: 'memcached' as any })), ['sessionStore (COGNITO_SESSION_STORE) must be "cookie" or "redis", got "memcached"']);
+    assert.deepEqual(problemsOf(baseOptions({ redisUrl: 'redis://127.0.0.1:6379', redisStaleSeconds: 0 })), ['redisStaleSeconds (COGNITO_REDIS_STALE_SECONDS) must be an integer from 1 to 316224000, got 0']);
+    assert.deepEqual(problemsOf(baseOptions({ redisUrl: 'redis://127.0.0.1:6379', keyPrefix: 'a b' })), ['keyPrefix (COGNITO_REDIS_KEY_PREFIX) must be 1-100 printable characters without spaces, got "a b"']);
+    const client = { duplicate: () => client, on: () => client, status: 'ready' };
+    assert.deepEqual(problemsOf(baseOptions({ redisUrl: 'redis://127.0.0.1:6379', redis: client })), ['redis and redisUrl are both set: pass one of them']);
+    assert.deepEqual(problemsOf(baseOptions({ redis: 'redis://127.0.0.1:6379' as any })), ['redis must be an ioredis client (new Redis(…) or new Cluster(…)), got "redis://127.0.0.1:6379"']);
+  });
 });

@@ -1,3 +1,4 @@
+import type { CognitoRedisClient } from './cognito-options.interface.js';
 /** The options after defaults and checks: what the rest of the module reads. @internal */
 export interface CognitoConfig {
   readonly userPoolId: string;
@@ -52,6 +53,20 @@ export interface CognitoConfig {
   readonly jwksStaleSeconds: number;
   readonly verifiedTokenCacheSize: number;
   readonly sessionCacheSize: number;
+  /** Shared state for a fleet; `undefined`: nothing is shared (the default). */
+  readonly redis: RedisSettings | undefined;
+  /** Where session tokens live: the cookies, or Redis behind a session-id cookie. */
+  readonly sessionStore: 'cookie' | 'redis';
+}
+
+/** @internal */
+export interface RedisSettings {
+  /** `redisUrl`, or else… */
+  readonly url?: string;
+  /** …the app's own ioredis client (`redis`). */
+  readonly client?: CognitoRedisClient;
+  readonly keyPrefix: string;
+  readonly staleSeconds: number;
 }
 
 /** @internal */

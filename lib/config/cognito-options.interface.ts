@@ -208,6 +208,53 @@ export interface CognitoModuleOptions {
    * @default true
    */
   csrfProtection?: boolean;
+  /**
+   * Redis for a fleet of instances: revocation that takes effect on every instance, one refresh
+   * per session across the fleet, and `sessionStore: 'redis'`. `redis://` or `rediss://` (TLS),
+   * with the password in the URL if there is one (it never appears in logs or errors). Needs the
+   * `ioredis` package. Without `redisUrl` or `redis`, nothing is shared and no Redis is needed.
+   * Env: `COGNITO_REDIS_URL`.
+   */
+  redisUrl?: string;
+  /**
+   * An `ioredis` client the app already configured (Sentinel, Cluster, TLS options), instead of
+   * `redisUrl`. The module duplicates it for its subscription and never closes the app's client.
+   * Not available from the environment.
+   */
+  redis?: CognitoRedisClient;
+  /**
+   * Start of every Redis key and channel this module uses, so apps sharing a Redis keep apart.
+   * Env: `COGNITO_REDIS_KEY_PREFIX`.
+   * @default 'cognito:'
+   */
+  keyPrefix?: string;
+  /**
+   * How long, in seconds, the revocation list may go without Redis before guarded requests are
+   * answered 503 (with `Retry-After`) instead of trusting a list that may have missed a logout.
+   * Any whole number from 1. Env: `COGNITO_REDIS_STALE_SECONDS`.
+   * @default 30
+   */
+  redisStaleSeconds?: number;
+  /**
+   * Where a session's tokens live: `'cookie'` (sealed in the cookies; nothing on the server) or
+   * `'redis'` (sealed in Redis; the browser holds one small cookie with a random session id, and
+   * logout or `revokeUser()` deletes the server-side entry). `'redis'` needs `redisUrl` or `redis`.
+   * Env: `COGNITO_SESSION_STORE`.
+   * @default 'cookie'
+   */
+  sessionStore?: 'cookie' | 'redis';
+}
+
+/**
+ * What the module needs of an `ioredis` client (`Redis` or `Cluster`): pass the app's own client
+ * as the `redis` option. Typed structurally, so apps without `ioredis` compile.
+ *
+ * @publicApi
+ */
+export interface CognitoRedisClient {
+  duplicate(): unknown;
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  readonly status: string;
 }
 
 /** Another user pool the verifier trusts. @publicApi */
@@ -261,4 +308,8 @@ export const COGNITO_ENV_NAMES = {
   sessionCacheSize: 'COGNITO_SESSION_CACHE_SIZE',
   trustedOrigins: 'COGNITO_TRUSTED_ORIGINS',
   csrfProtection: 'COGNITO_CSRF_PROTECTION',
-} as const satisfies Record<keyof CognitoModuleOptions, string>;
+  redisUrl: 'COGNITO_REDIS_URL',
+  keyPrefix: 'COGNITO_REDIS_KEY_PREFIX',
+  redisStaleSeconds: 'COGNITO_REDIS_STALE_SECONDS',
+  sessionStore: 'COGNITO_SESSION_STORE',
+} as const satisfies Record<Exclude<keyof CognitoModuleOptions, 'redis'>, string>;

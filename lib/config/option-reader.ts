@@ -22,7 +22,8 @@ export class OptionReader {
 
   fail(option: Option, expected: string, value?: unknown): void {
     const got = value === undefined ? '' : `, got ${describe(option, value)}`;
-    this.problems.push(`${option} (${COGNITO_ENV_NAMES[option]}) ${expected}${got}`);
+    const env = option in COGNITO_ENV_NAMES ? ` (${COGNITO_ENV_NAMES[option as keyof typeof COGNITO_ENV_NAMES]})` : '';
+    this.problems.push(`${option}${env} ${expected}${got}`);
   }
 
   requiredString(option: Option, what: string): string | undefined {
@@ -212,7 +213,8 @@ function secretProblem(secret: string): string | undefined {
 }
 
 function describe(option: Option, value: unknown): string {
-  if (option === 'clientSecret' || option === 'cookieSecret') return 'a value that is hidden here';
+  // A Redis URL may hold a password.
+  if (option === 'clientSecret' || option === 'cookieSecret' || option === 'redisUrl') return 'a value that is hidden here';
   if (typeof value === 'string') return JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return Array.isArray(value) ? 'a list' : typeof value;

@@ -1,6 +1,6 @@
 import { CognitoConfigurationError } from '../errors/configuration.error.js';
-import type { CognitoConfig, TrustedPool } from './cognito-config.js';
-import { COGNITO_ENV_NAMES } from './cognito-options.interface.js';
+import type { CognitoConfig, RedisSettings, TrustedPool } from './cognito-config.js';
+import { COGNITO_ENV_NAMES, type CognitoRedisClient } from './cognito-options.interface.js';
 import { CLIENT_ID, OptionReader, POOL_ID, REGION } from './option-reader.js';
 
 /** What shapes the module (set when it is imported), never an option the factory returns. */
@@ -86,11 +86,15 @@ export function resolveCognitoConfig(input: unknown): CognitoConfig {
     trustedOrigins: read.origins('trustedOrigins'),
     csrfProtection: read.boolean('csrfProtection', true),
   };
+  const redis = redisSettings(read);
+  const sessionStore = read.optionalString('sessionStore') ?? 'cookie';
+  if (sessionStore !== 'cookie' && sessionStore !== 'redis') read.fail('sessionStore', 'must be "cookie" or "redis"', sessionStore);
+  else if (sessionStore === 'redis' && redis === undefined) read.fail('sessionStore', 'is "redis", which needs redisUrl or redis');
   const additionalClientIds = read.stringList('additionalClientIds', CLIENT_ID, 'app client ids');
   const otherPools = additionalPools(read, issuer);
 
   for (const key of Object.keys(input)) {
-    if (key in COGNITO_ENV_NAMES) continue;
+    if (key in COGNITO_ENV_NAMES || key === 'redis') continue;
     if (MODULE_SHAPE.has(key)) {
       read.problems.push(`${key} is not an option the factory can return: with forRootAsync, pass it beside useFactory (forRootAsync({ useFactory, inject, ${key} }))`);
     } else {
@@ -101,6 +105,8 @@ export function resolveCognitoConfig(input: unknown): CognitoConfig {
 
   return {
     ...config,
+    redis,
+    sessionStore: sessionStore as 'cookie' | 'redis',
     cookieSecrets: config.cookieSecrets!,
     cookieNamePrefix: config.cookieNamePrefix!,
     scopes: config.scopes!,
@@ -130,6 +136,39 @@ export function resolveCognitoConfig(input: unknown): CognitoConfig {
     successRedirect: successRedirect!,
     errorRedirect: errorRedirect!,
   };
+}
+
+/** `redisUrl` or `redis` (one of them), with the key prefix and the stale window; `undefined` without Redis. */
+function redisSettings(read: OptionReader): RedisSettings | undefined {
+  const url = read.optionalString('redisUrl');
+  const client = read.options.redis;
+  const keyPrefix = read.optionalString('keyPrefix') ?? 'cognito:';
+  if (!/^[\x21-\x7e]{1,100}$/.test(keyPrefix)) read.fail('keyPrefix', 'must be 1-100 printable characters without spaces', keyPrefix);
+  const staleSeconds = read.integer('redisStaleSeconds', 30, 1, 10 * 366 * 24 * 3600);
+  if (url !== undefined && client !== undefined && client !== null) {
+    read.fail('redis', 'and redisUrl are both set: pass one of them');
+    return undefined;
+  }
+  if (url !== undefined) {
+    let scheme: string | undefined;
+    try {
+      scheme = new URL(url).protocol;
+    } catch {
+      // reported below
+    }
+    if (scheme !== 'redis:' && scheme !== 'rediss:') {
+      read.fail('redisUrl', 'must be a redis:// or rediss:// URL', url);
+      return undefined;
+    }
+    return { url, keyPrefix, staleSeconds };
+  }
+  if (client === undefined || client === null) return undefined;
+  const looksLikeClient = typeof client === 'object' && typeof (client as { duplicate?: unknown }).duplicate === 'function' && typeof (client as { on?: unknown }).on === 'function';
+  if (!looksLikeClient) {
+    read.fail('redis', 'must be an ioredis client (new Redis(…) or new Cluster(…))', client);
+    return undefined;
+  }
+  return { client: client as CognitoRedisClient, keyPrefix, staleSeconds };
 }
 
 /** Further pools from `additionalUserPools` (objects, or JSON from the environment). */

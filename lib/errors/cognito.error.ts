@@ -28,6 +28,8 @@ export type CognitoErrorCode =
   | 'ERR_JWKS_UNAVAILABLE'
   | 'ERR_CALLBACK_HANDLER_FAILED'
   | 'ERR_CROSS_SITE_REQUEST'
+  | 'ERR_REDIS_UNAVAILABLE'
+  | 'ERR_JWT_REVOKED'
   | 'ERR_LOGIN_UNEXPECTED';
 
 /** @publicApi */

@@ -16,6 +16,7 @@ import { CrossSiteRequestError } from '../errors/cross-site-request.error.js';
 import { JwksNoMatchingKeyError, JwksUnavailableError } from '../errors/jwks.error.js';
 import { JwtVerificationError } from '../errors/jwt-verification.error.js';
 import { TokenEndpointError } from '../errors/token-endpoint.error.js';
+import { RedisUnavailableError } from '../errors/redis-unavailable.error.js';
 import { crossSiteRefusal, isSafeMethod } from '../http/cross-site.util.js';
 import { CognitoSessionService } from '../session/cognito-session.service.js';
 import type { CognitoAccessTokenClaims, CognitoIdTokenClaims, CognitoTokenUse } from '../tokens/cognito-claims.interface.js';
@@ -215,7 +216,7 @@ export class CognitoAuthGuard implements CanActivate {
     if (error instanceof JwtVerificationError || error instanceof JwksNoMatchingKeyError) {
       return this.unauthorized(response, error.message);
     }
-    if (error instanceof JwksUnavailableError || error instanceof TokenEndpointError) {
+    if (error instanceof JwksUnavailableError || error instanceof TokenEndpointError || error instanceof RedisUnavailableError) {
       this.setHeader(response, 'Retry-After', '5');
       return new ServiceUnavailableException('Cognito cannot be reached to check the token; try again shortly');
     }

@@ -7,6 +7,9 @@ import { CrossSiteRequestError } from '../errors/cross-site-request.error.js';
 import { JwksNoMatchingKeyError, JwksUnavailableError } from '../errors/jwks.error.js';
 import { JwtVerificationError } from '../errors/jwt-verification.error.js';
 import { TokenEndpointError } from '../errors/token-endpoint.error.js';
+import { RedisUnavailableError } from '../errors/redis-unavailable.error.js';
+import { RedisLink } from '../fleet/redis-link.js';
+import { RevocationList } from '../fleet/revocation-list.js';
 import { readRouteRules, isCognitoGuard, unmetRequirement, type RouteRules } from '../guards/route-rules.js';
 import { crossSiteUpgradeRefusal } from '../http/cross-site.util.js';
 import { CognitoSessionService } from '../session/cognito-session.service.js';
@@ -53,6 +56,8 @@ export class RealtimeAuthService {
   private gateways: GatewayRules[] | undefined;
   /** One expiry timer per authenticated connection. */
   private readonly timers = new WeakMap<object, NodeJS.Timeout>();
+  /** The open authenticated connections, and how to close each (until `forget`). */
+  private readonly open = new Map<object, (refusal: CognitoRealtimeRefusal) => void>();
   /** What a connection authenticated with before its token expired: a later refresh must be the same user's. */
   private readonly expired = new WeakMap<object, CognitoSocketAuth>();
 
@@ -62,7 +67,13 @@ export class RealtimeAuthService {
     private readonly session: CognitoSessionService,
     private readonly reflector: Reflector,
     private readonly modules: ModulesContainer,
-  ) {}
+    private readonly revocations: RevocationList,
+    link: RedisLink,
+  ) {
+    // A revocation (here or, with Redis, on any instance) closes the connections it covers.
+    link.onMessage$((message) => message.type === 'revoked' && this.closeRevoked());
+    revocations.onRevoked(() => this.closeRevoked());
+  }
 
   /**
    * The connection's credentials, verified, from the first source (`wsTokenSources`) that has
@@ -164,6 +175,8 @@ export class RealtimeAuthService {
     if (auth === undefined) throw new CognitoRealtimeRefusal('cognito_unauthorized', 'The connection has no valid token');
     // The timer closes the connection at expiry; a message can still slip in before it fires.
     if (auth.claims.exp * 1000 <= Date.now()) throw new CognitoRealtimeRefusal('cognito_unauthorized', "The connection's token has expired");
+    // Signed out since the connection opened (it is being closed, but a message can slip in first).
+    this.revocations.check(auth.claims as unknown as Record<string, unknown>);
     if (auth.tokenUse !== rules.tokenUse) {
       throw new CognitoRealtimeRefusal('cognito_unauthorized', `This handler needs an ${rules.tokenUse === 'id' ? 'ID' : 'access'} token; the connection has an ${auth.tokenUse === 'id' ? 'ID' : 'access'} token`);
     }
@@ -180,6 +193,7 @@ export class RealtimeAuthService {
     const auth = cognitoSocketAuth(client);
     // A connection that is already gone would hold its timer, and itself, until the token's expiry.
     if (auth === undefined || !isOpen()) return;
+    this.open.set(client, onExpiry);
     const arm = () => {
       const left = auth.claims.exp * 1000 - Date.now();
       if (left > MAX_TIMER_MS) {
@@ -198,6 +212,7 @@ export class RealtimeAuthService {
   }
 
   forget(client: object): void {
+    this.open.delete(client);
     const timer = this.timers.get(client);
     if (timer === undefined) return;
     clearTimeout(timer);
@@ -210,12 +225,28 @@ export class RealtimeAuthService {
     return this.gateways.filter(matches);
   }
 
+  /** Closes the open connections whose token has just been revoked. */
+  private closeRevoked(): void {
+    for (const [client, close] of this.open) {
+      const auth = cognitoSocketAuth(client);
+      if (auth === undefined) continue;
+      try {
+        this.revocations.check(auth.claims as unknown as Record<string, unknown>);
+      } catch (error) {
+        if (!(error instanceof JwtVerificationError)) continue; // Redis away: the next message says so
+        this.forget(client);
+        setSocketAuth(client, undefined);
+        close(new CognitoRealtimeRefusal('cognito_unauthorized', 'The token has been revoked (signed out)'));
+      }
+    }
+  }
+
   /** Why a connection or message is refused, without the credential in it. */
   refusal(error: unknown): CognitoRealtimeRefusal {
     if (error instanceof CognitoRealtimeRefusal) return error;
     if (error instanceof CrossSiteRequestError) return new CognitoRealtimeRefusal('cognito_forbidden', error.message);
     if (error instanceof JwtVerificationError || error instanceof JwksNoMatchingKeyError) return new CognitoRealtimeRefusal('cognito_unauthorized', error.message);
-    if (error instanceof JwksUnavailableError || error instanceof TokenEndpointError) {
+    if (error instanceof JwksUnavailableError || error instanceof TokenEndpointError || error instanceof RedisUnavailableError) {
       return new CognitoRealtimeRefusal('cognito_unavailable', 'Cognito cannot be reached to check the token; try again shortly');
     }
     if (error instanceof CognitoError) return new CognitoRealtimeRefusal('cognito_unauthorized', 'The token could not be verified');

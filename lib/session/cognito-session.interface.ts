@@ -4,7 +4,7 @@ import type { CognitoAccessTokenClaims, CognitoIdTokenClaims } from '../tokens/c
  * The outcome of `CognitoSessionService.resume()`:
  * - `active`: verified claims (refreshed when the access token was about to expire);
  * - `none`: no session cookies, or cookies this app cannot read (altered, foreign, expired);
- * - `login_required`: the session ended at Cognito (refresh token revoked or expired); the cookies were cleared.
+ * - `login_required`: the session ended: signed out (logout, `revoke()`, `revokeUser()`, on any instance sharing Redis), or its refresh token was revoked or expired at Cognito; the cookies were cleared.
  *
  * @publicApi
  */

@@ -10,6 +10,9 @@ import type { CognitoAccessTokenClaims, CognitoTokenSet } from '../tokens/cognit
 import { JwksVerifierService } from '../tokens/jwks-verifier.service.js';
 import { TokenExchangeService } from '../tokens/token-exchange.service.js';
 import type { CognitoSessionState } from './cognito-session.interface.js';
+import { FleetRefresh } from '../fleet/fleet-refresh.js';
+import { RevocationList } from '../fleet/revocation-list.js';
+import { RedisUnavailableError } from '../errors/redis-unavailable.error.js';
 import { RefreshCoordinator } from './refresh-coordinator.js';
 import { SessionStore, type StoredSession } from './session-store.js';
 
@@ -33,7 +36,7 @@ export class CognitoSessionService {
   private readonly logger = new Logger('CognitoModule');
   /** What `resume()` found for each response still in flight (weakly held: gone with the response). */
   private readonly resumed = new WeakMap<object, Promise<CognitoSessionState>>();
-  private readonly expiries = new WeakMap<StoredSession, number | undefined>();
+  private readonly payloads = new WeakMap<StoredSession, Readonly<Record<string, unknown>>>();
   /** Responses on which `establish()` queued session cookies, so a failed login can take them back. */
   private readonly establishedOn = new WeakSet<object>();
 
@@ -44,6 +47,8 @@ export class CognitoSessionService {
     private readonly tokens: TokenExchangeService,
     private readonly verifier: JwksVerifierService,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly revocations: RevocationList,
+    private readonly fleet: FleetRefresh,
   ) {}
 
   /** Stores a token set (from the callback's `result.tokens`) in the session cookies. */
@@ -91,6 +96,9 @@ export class CognitoSessionService {
       this.clearCookies(response);
       return { status: 'none' };
     }
+    // Signed out (here or on another instance): the session ended, as when Cognito refuses its
+    // refresh token. Checked before any refresh, which would only renew a revoked session.
+    if (this.isRevoked(stored)) return this.endSession(response);
 
     if (!this.expiresSoon(stored)) {
       try {
@@ -103,7 +111,9 @@ export class CognitoSessionService {
 
     let renewed: StoredSession;
     try {
-      renewed = await this.refresher.run(stored.rt, () => this.refresh(stored));
+      // One refresh per refresh token in this process, and with Redis one across the fleet.
+      const rt = stored.rt;
+      renewed = { ...(await this.refresher.run(rt, () => this.fleet.run(rt, () => this.refresh(stored)))), sid: stored.sid };
     } catch (error) {
       if (error instanceof TokenEndpointError && error.oauthError === 'invalid_grant') return this.endSession(response);
       if (error instanceof TokenEndpointError && !this.isExpired(stored)) {
@@ -129,7 +139,7 @@ export class CognitoSessionService {
    */
   knownAccessClaims(request: unknown): CognitoAccessTokenClaims | undefined {
     const stored = this.store.readKnown(request);
-    if (stored === undefined || this.expiresSoon(stored)) return undefined;
+    if (stored === undefined || this.expiresSoon(stored) || this.revocations.isRefreshTokenRevoked(stored.rt, stored)) return undefined;
     try {
       return this.verifier.verifyKnown(stored.at, 'access') as CognitoAccessTokenClaims | undefined;
     } catch {
@@ -148,6 +158,7 @@ export class CognitoSessionService {
   async inspect(request: unknown): Promise<CognitoSessionState> {
     const stored = this.store.readKnown(request) ?? (await this.store.read(request));
     if (stored === undefined || stored === 'invalid') return { status: 'none' };
+    if (this.isRevoked(stored)) throw new JwtVerificationError('ERR_JWT_REVOKED', 'The session has been revoked (signed out)');
     return this.activeState(stored, false);
   }
 
@@ -188,16 +199,64 @@ export class CognitoSessionService {
    * logout goes on), clears the cookies, and returns where to send the browser.
    */
   async logout(request: unknown, response: unknown): Promise<string> {
-    const stored = await this.store.read(request);
-    if (typeof stored === 'object' && stored.rt !== undefined) {
-      try {
-        await this.tokens.revoke(stored.rt);
-      } catch (error) {
-        this.logger.warn(`Revoking the refresh token failed (${error instanceof CognitoError ? error.code : 'unknown error'}); signing out anyway`);
+    let stored: StoredSession | 'invalid' | undefined;
+    try {
+      stored = await this.store.read(request);
+    } catch (error) {
+      // Server-side sessions with Redis away: the cookie still goes.
+      if (!(error instanceof RedisUnavailableError)) throw error;
+      this.logger.warn(`Signing out without reading the session (${error.message})`);
+    }
+    if (typeof stored === 'object') {
+      let revokedAtCognito = false;
+      if (stored.rt !== undefined) {
+        try {
+          await this.tokens.revoke(stored.rt);
+          revokedAtCognito = true;
+        } catch (error) {
+          this.logger.warn(`Revoking the refresh token failed (${error instanceof CognitoError ? error.code : 'unknown error'}); signing out anyway`);
+        }
       }
+      // The session's tokens stop working on every instance, not only where the cookie is cleared.
+      // A family whose refresh token Cognito did not revoke can still be refreshed: revoke it as
+      // long as a session lives.
+      const payloads = [stored.at, stored.it].flatMap((token) => (token === undefined ? [] : [unverifiedPayload(token) ?? {}]));
+      await this.revocations.revokeTokens(payloads, revokedAtCognito ? 0 : this.config.sessionMaxAgeSeconds);
+      await this.store.destroy(stored).catch((error: unknown) => this.logger.warn(`The server-side session could not be deleted (${error instanceof CognitoError ? error.message : 'error'})`));
     }
     this.clear(response);
     return this.logoutUrl() ?? this.config.postLogoutRedirect;
+  }
+
+  /**
+   * Signs a user out everywhere: every token of `sub` issued until now is refused, on this instance
+   * at once and on every instance that shares Redis within a second, whatever cookie or bearer
+   * token carries it, and the user's sessions end (they are checked before being refreshed); with
+   * `sessionStore: 'redis'` their server-side entries are deleted. A new sign-in works from the
+   * next second on (Cognito's times are whole seconds). Cognito itself is not told: a refresh
+   * token taken out of the app stays usable at Cognito until `AdminUserGlobalSignOut` (which
+   * needs AWS credentials) revokes it.
+   */
+  async revokeUser(sub: string): Promise<void> {
+    if (typeof sub !== 'string' || sub.length === 0) throw new TypeError('revokeUser(): sub must be a non-empty string');
+    await this.revocations.revokeUser(sub);
+    await this.store.destroyUser(sub).catch((error: unknown) => {
+      if (!(error instanceof RedisUnavailableError)) throw error;
+      // Their tokens are refused anyway; the entries expire with the session's max age.
+      this.logger.warn(`The user's server-side sessions could not be deleted (${error.message})`);
+    });
+  }
+
+  /** Revoked on any instance: its refresh token (`revoke()`), its family or its user. */
+  private isRevoked(stored: StoredSession): boolean {
+    if (this.revocations.isRefreshTokenRevoked(stored.rt, stored)) return true;
+    try {
+      this.revocations.check(this.payloadOf(stored));
+      return false;
+    } catch (error) {
+      if (error instanceof JwtVerificationError) return true;
+      throw error;
+    }
   }
 
   private async refresh(stored: StoredSession): Promise<StoredSession> {
@@ -226,11 +285,11 @@ export class CognitoSessionService {
   }
 
   private async cookiesFor(session: StoredSession): Promise<SetCookie[]> {
-    const stored = this.config.sessionIncludeIdToken ? session : { at: session.at, rt: session.rt };
+    const stored = this.config.sessionIncludeIdToken ? session : { at: session.at, rt: session.rt, sid: session.sid };
     const cookies = await this.store.write(stored);
     if (cookies !== undefined) return cookies;
     this.logger.warn('The session is too large for its cookies with the ID token; storing it without');
-    const withoutIdToken = await this.store.write({ at: session.at, rt: session.rt });
+    const withoutIdToken = await this.store.write({ at: session.at, rt: session.rt, sid: session.sid });
     if (withoutIdToken === undefined) throw new TypeError('The access and refresh tokens are too large for the session cookies');
     return withoutIdToken;
   }
@@ -240,10 +299,19 @@ export class CognitoSessionService {
    * (frozen) object for every request of a session, so the token is decoded on its first only.
    */
   private expiryOf(session: StoredSession): number | undefined {
-    if (this.expiries.has(session)) return this.expiries.get(session);
-    const exp = unverifiedExpiry(session.at);
-    this.expiries.set(session, exp);
-    return exp;
+    const exp = this.payloadOf(session).exp;
+    return typeof exp === 'number' ? exp : undefined;
+  }
+
+  /**
+   * The access token's claims, decoded once per session object (the session store hands out the
+   * same object for every request of a session). Unverified: only to decide when to refresh and
+   * whether it was signed out; the token is verified before anything trusts it.
+   */
+  private payloadOf(session: StoredSession): Readonly<Record<string, unknown>> {
+    let payload = this.payloads.get(session);
+    if (payload === undefined) this.payloads.set(session, (payload = unverifiedPayload(session.at) ?? {}));
+    return payload;
   }
 
   private expiresSoon(session: StoredSession): boolean {
@@ -262,11 +330,11 @@ export class CognitoSessionService {
   }
 }
 
-/** Only decides when to refresh; the token is verified before anything trusts it. */
-function unverifiedExpiry(token: string): number | undefined {
+/** A token's claims without verifying it (see `payloadOf`). */
+function unverifiedPayload(token: string): Record<string, unknown> | undefined {
   try {
-    const exp = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')).exp;
-    return typeof exp === 'number' ? exp : undefined;
+    const payload: unknown = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    return typeof payload === 'object' && payload !== null && !Array.isArray(payload) ? (payload as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }

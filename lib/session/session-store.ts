@@ -13,6 +13,8 @@ export interface StoredSession {
   rt?: string;
   /** ID token, only with `sessionIncludeIdToken`. */
   it?: string;
+  /** The session id, with `sessionStore: 'redis'` only (never sealed with the tokens). */
+  sid?: string;
 }
 
 /** Browsers cap one cookie at 4096 bytes of name and value; stay clear of it. */
@@ -35,13 +37,13 @@ export class SessionStore {
    * any character (a tampered chunk, chunks of two sessions, a seal of another secret) miss,
    * and are opened, or refused, in full.
    */
-  private readonly opened: VerifiedTokenCache<'session', { chunks: readonly string[]; session: StoredSession }>;
+  protected readonly opened: VerifiedTokenCache<'session', { chunks: readonly string[]; session: StoredSession }>;
   /** `<prefix>0`, `<prefix>1`, …: built once, not on every request. */
   private readonly names: readonly string[];
 
   constructor(
-    @Inject(COGNITO_CONFIG) private readonly config: CognitoConfig,
-    private readonly sealer: CookieSealer,
+    @Inject(COGNITO_CONFIG) protected readonly config: CognitoConfig,
+    protected readonly sealer: CookieSealer,
   ) {
     this.prefix = `${cookiePrefix(config)}${config.cookieNamePrefix}-session.`;
     this.opened = new VerifiedTokenCache(config.sessionCacheSize);
@@ -99,7 +101,7 @@ export class SessionStore {
    * which ends with the seal's GCM tag; every other chunk must match too, so a tampered chunk or
    * chunks of two sessions miss (and are then opened, and refused, in full).
    */
-  private known(chunks: readonly string[]): StoredSession | undefined {
+  protected known(chunks: readonly string[]): StoredSession | undefined {
     const entry = this.opened.get(chunks[chunks.length - 1], Date.now())?.payload;
     if (entry === undefined || entry.chunks.length !== chunks.length) return undefined;
     for (let index = 0; index < chunks.length - 1; index++) if (entry.chunks[index] !== chunks[index]) return undefined;
@@ -127,6 +129,12 @@ export class SessionStore {
   isSessionCookie(setCookie: string): boolean {
     return setCookie.startsWith(this.prefix);
   }
+
+  /** Deletes what the server keeps of this session: nothing, with cookie sessions. */
+  async destroy(_session: StoredSession): Promise<void> {}
+
+  /** Deletes what the server keeps of every session of `sub`: nothing, with cookie sessions. */
+  async destroyUser(_sub: string): Promise<void> {}
 
   clear(): SetCookie[] {
     return Array.from({ length: MAX_CHUNKS }, (_, index) => this.cookie(index, ''));

@@ -7,6 +7,7 @@ import type { CognitoAccessTokenClaims, CognitoIdTokenClaims, CognitoTokenUse } 
 import { CognitoHttpClient } from '../http/cognito-http.client.js';
 import { sameString } from './constant-time.util.js';
 import { JwksKeySet } from './jwks-key-set.js';
+import { RevocationList } from '../fleet/revocation-list.js';
 import { VerifiedTokenCache, type VerifiedToken } from './verified-token.cache.js';
 import { parseJwt } from './jwt.util.js';
 
@@ -44,7 +45,11 @@ export class JwksVerifierService implements OnApplicationBootstrap {
   private readonly pools: Map<string, TrustedPool>;
   private readonly verified: VerifiedTokenCache<TrustedPool>;
 
-  constructor(@Inject(COGNITO_CONFIG) private readonly config: CognitoConfig, http: CognitoHttpClient) {
+  constructor(
+    @Inject(COGNITO_CONFIG) private readonly config: CognitoConfig,
+    http: CognitoHttpClient,
+    private readonly revocations: RevocationList,
+  ) {
     this.verified = new VerifiedTokenCache(config.verifiedTokenCacheSize);
     this.pools = new Map(
       config.trustedPools.map((settings) => {
@@ -145,6 +150,8 @@ export class JwksVerifierService implements OnApplicationBootstrap {
   private checked(payload: Readonly<Record<string, unknown>>, pool: TrustedPool, now: number, tokenUse: CognitoTokenUse, nonce: string | undefined): CognitoIdTokenClaims | CognitoAccessTokenClaims {
     this.checkTimes(payload, now);
     this.checkClaims(payload, pool, tokenUse, nonce);
+    // Signed out on any instance (logout, revoke, revokeUser), cached or not.
+    this.revocations.check(payload);
     return payload as unknown as CognitoIdTokenClaims | CognitoAccessTokenClaims;
   }
 

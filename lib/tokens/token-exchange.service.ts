@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { COGNITO_CONFIG } from '../cognito.constants.js';
 import type { CognitoConfig } from '../config/cognito-config.js';
 import { TokenEndpointError } from '../errors/token-endpoint.error.js';
+import { RevocationList } from '../fleet/revocation-list.js';
 import { CognitoHttpClient, UpstreamFailure } from '../http/cognito-http.client.js';
 import type { CognitoClientCredentialsToken, CognitoTokenSet } from './cognito-claims.interface.js';
 
@@ -32,6 +33,7 @@ export class TokenExchangeService {
   constructor(
     @Inject(COGNITO_CONFIG) private readonly config: CognitoConfig,
     private readonly http: CognitoHttpClient,
+    private readonly revocations: RevocationList,
   ) {}
 
   /** Exchanges an authorization code for the ID, access and refresh tokens. */
@@ -61,9 +63,11 @@ export class TokenExchangeService {
 
   /**
    * Revokes a refresh token at /oauth2/revoke, which also invalidates the access tokens issued
-   * from it at Cognito (their JWTs still pass an offline check until they expire).
+   * from it at Cognito (their JWTs still pass an offline check until they expire). The sessions
+   * that hold it end on this instance at once, and on every instance that shares Redis.
    */
   async revoke(refreshToken: string): Promise<void> {
+    if (typeof refreshToken === 'string' && refreshToken.length > 0) await this.revocations.revokeRefreshToken(refreshToken);
     await this.post(this.config.revokeUrl, new URLSearchParams({ token: refreshToken }), { expectJson: false });
   }
 

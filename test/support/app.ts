@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
-import { Controller, Get, Injectable, Module, Req, Res, type INestApplication, type LoggerService, type ModuleMetadata, type Type } from '@nestjs/common';
+import { Controller, Get, Injectable, Module, Req, Res, type INestApplication, type LoggerService, type ModuleMetadata, type Provider, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -123,6 +123,8 @@ export interface AppSetup {
   /** More imports of the root module (a RouterModule), and more controllers. */
   imports?: ModuleMetadata['imports'];
   controllers?: Type[];
+  /** More providers of the root module (a gateway). */
+  providers?: Provider[];
 }
 
 export async function startApp(platform: Platform, options: CognitoModuleOptions, setup: AppSetup = {}): Promise<TestApp> {
@@ -131,6 +133,7 @@ export async function startApp(platform: Platform, options: CognitoModuleOptions
   @Module({
     imports: [CognitoModule.forRoot({ ...options, imports: [RecorderModule], callbackHandler: RecordingHandler }), RecorderModule, ...(setup.imports ?? [])],
     controllers: [HomeController, ...(setup.controllers ?? [])],
+    providers: setup.providers ?? [],
   })
   class AppModule {}
 
