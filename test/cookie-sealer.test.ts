@@ -37,8 +37,13 @@ describe('CookieSealer (JWE compact, dir + A256GCM, on node:crypto)', () => {
     }
   });
 
-  it('keeps each purpose apart: a session seal does not open as login state', () => {
+  it('keeps each purpose apart: a session seal does not open as login state, nor what is kept in Redis as a session cookie', () => {
     assert.equal(sealer.open('login-state', sealer.seal('session', { user: 'alice' }, 60)), undefined);
+    const purposes = ['login-state', 'session', 'fleet-refresh', 'redis-session'] as const;
+    for (const sealedAs of purposes) {
+      const sealed = sealer.seal(sealedAs, { at: 'token' }, 60);
+      for (const openedAs of purposes) assert.equal(sealer.open(openedAs, sealed) === undefined, openedAs !== sealedAs, `${sealedAs} opened as ${openedAs}`);
+    }
   });
 
   it('refuses headers that ask for another algorithm, compression or critical extensions, even under the right key', () => {

@@ -170,8 +170,9 @@ describe('a fleet of instances sharing Redis', () => {
       // Another user is untouched.
       assert.equal((await withCookie(app, bob.cookie)).status, 200);
     }
-    // Cognito's times are whole seconds: a sign-in in a later second is a new start.
-    await sleep(1100);
+    // Cognito's times are whole seconds and its iat may run a second ahead: from two seconds on,
+    // a sign-in is a new start.
+    await sleep(2100);
     const again = await login(b);
     for (const app of [a, b, c]) assert.equal((await withCookie(app, again.cookie)).status, 200);
   });
@@ -208,6 +209,55 @@ describe('a fleet of instances sharing Redis', () => {
       assert.equal(Number(listeners), 0);
       for (const app of [b, c]) await within(3000, 'caught up after reconnecting', async () => (await withBearer(app, alice.accessToken)).status === 401);
     } finally {
+      admin.disconnect();
+    }
+  });
+
+  it('ignores what else is published on its channel, and keeps working', async () => {
+    const [a, b] = await startFleet();
+    const alice = await login(a);
+    const admin = new Redis(redis.url);
+    try {
+      for (const junk of ['null', '42', 'not json', '{"type":"revoked"}', '{"type":"revoked","member":"f:x","until":"soon"}', '{"type":"refreshed","key":7}', '[]']) {
+        await admin.publish(`${prefix}events`, junk);
+      }
+      await sleep(100);
+      for (const app of fleet) assert.equal((await withBearer(app, alice.accessToken)).status, 200);
+      await b.app.get(CognitoSessionService).revokeUser(alice.sub);
+      await within(1000, 'revocations still heard', async () => (await withBearer(a, alice.accessToken)).status === 401);
+    } finally {
+      admin.disconnect();
+    }
+  });
+
+  it('a subscription that goes silent without closing counts as lost: 503 after redisStaleSeconds, served again after', async () => {
+    const [, b] = await startFleet({ redisStaleSeconds: 1 });
+    const bob = await login(fleet[0], BOB);
+    const admin = new Redis(redis.url);
+    try {
+      // Redis stops answering anyone for 4 s, connections open (as a stalled proxy would).
+      await admin.call('CLIENT', 'PAUSE', '4000', 'ALL');
+      await within(3000, 'stale', async () => (await withBearer(b, bob.accessToken)).status === 503);
+      await within(6000, 'in sync again', async () => (await withBearer(b, bob.accessToken)).status === 200);
+    } finally {
+      await admin.call('CLIENT', 'UNPAUSE').catch(() => undefined);
+      admin.disconnect();
+    }
+  });
+
+  it('a revocation Redis refused to store is written later without any reconnection', async () => {
+    const [a, b] = await startFleet();
+    const alice = await login(a);
+    const admin = new Redis(redis.url);
+    try {
+      await admin.call('CONFIG', 'SET', 'maxmemory', '1');
+      await a.app.get(CognitoSessionService).revokeUser(alice.sub);
+      assert.equal((await withBearer(a, alice.accessToken)).status, 401, 'applied where it was recorded');
+      assert.equal((await withBearer(b, alice.accessToken)).status, 200, 'not shared while Redis refuses writes');
+      await admin.call('CONFIG', 'SET', 'maxmemory', '0');
+      await within(3000, 'shared once Redis accepts it', async () => (await withBearer(b, alice.accessToken)).status === 401);
+    } finally {
+      await admin.call('CONFIG', 'SET', 'maxmemory', '0');
       admin.disconnect();
     }
   });

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { COGNITO_CONFIG } from '../cognito.constants.js';
 import type { CognitoConfig } from '../config/cognito-config.js';
 import { RedisUnavailableError } from '../errors/redis-unavailable.error.js';
@@ -11,6 +11,8 @@ import { RedisLink } from './redis-link.js';
 const RESULT_SECONDS = 30;
 /** How often a waiting instance looks for the result, besides being told on the channel. */
 const POLL_MS = 100;
+/** Deletes the lock only if it is still ours (it may have expired and been taken by another instance). */
+const UNLOCK_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 /**
  * One refresh per session across the fleet. The instance that takes the lock for a refresh
@@ -48,16 +50,20 @@ export class FleetRefresh {
     // Long enough for a token request and its one retry; a lock whose holder died expires.
     const lockMs = this.config.httpTimeoutMs * 2 + 1000;
     const deadline = Date.now() + lockMs + 1000;
+    const holder = randomUUID();
     try {
       for (;;) {
-        const done = await this.result(resultKey);
+        const done = await this.result(resultKey, key);
         if (done !== undefined) return done;
-        const locked = await this.link.run('refresh lock', (client) => client.set(lockKey, this.link.instanceId, 'PX', lockMs, 'NX'));
+        const locked = await this.link.run('refresh lock', (client) => client.set(lockKey, holder, 'PX', lockMs, 'NX'));
         if (locked === 'OK') {
           // Another instance may have finished between the look and the lock.
-          const finished = await this.result(resultKey);
-          if (finished !== undefined) return finished;
-          return await this.refreshAndShare(refresh, key, resultKey, lockKey);
+          const finished = await this.result(resultKey, key);
+          if (finished !== undefined) {
+            await this.unlock(lockKey, holder);
+            return finished;
+          }
+          return await this.refreshAndShare(refresh, key, resultKey, lockKey, holder);
         }
         if (Date.now() > deadline) break; // the holder is gone without a result: refresh here
         await this.waitFor(key);
@@ -69,33 +75,39 @@ export class FleetRefresh {
     return refresh();
   }
 
-  private async refreshAndShare(refresh: () => Promise<StoredSession>, key: string, resultKey: string, lockKey: string): Promise<StoredSession> {
+  private async refreshAndShare(refresh: () => Promise<StoredSession>, key: string, resultKey: string, lockKey: string, holder: string): Promise<StoredSession> {
     let renewed: StoredSession;
     try {
       renewed = await refresh();
     } catch (error) {
       // Cognito said no (or cannot be reached): the next one to try takes the lock.
-      await this.link.run('refresh unlock', (client) => client.del(lockKey)).catch(() => undefined);
+      await this.unlock(lockKey, holder).catch(() => undefined);
       throw error;
     }
     try {
-      const sealed = this.sealer.seal('session', { at: renewed.at, rt: renewed.rt, it: renewed.it }, RESULT_SECONDS);
+      // Sealed for this purpose and bound to this refresh token's key: read out of Redis, it
+      // opens as no cookie, and under no other key.
+      const sealed = this.sealer.seal('fleet-refresh', { k: key, at: renewed.at, rt: renewed.rt, it: renewed.it }, RESULT_SECONDS);
       await this.link.run('refresh result', (client) => client.set(resultKey, sealed, 'EX', RESULT_SECONDS));
       await this.link.publish({ type: 'refreshed', key });
-      await this.link.run('refresh unlock', (client) => client.del(lockKey));
+      await this.unlock(lockKey, holder);
     } catch {
       // The others find no result and refresh after the lock expires; this request is served.
     }
     return renewed;
   }
 
-  private async result(resultKey: string): Promise<StoredSession | undefined> {
+  private unlock(lockKey: string, holder: string): Promise<unknown> {
+    return this.link.run('refresh unlock', (client) => client.eval(UNLOCK_SCRIPT, 1, lockKey, holder));
+  }
+
+  private async result(resultKey: string, key: string): Promise<StoredSession | undefined> {
     const sealed = await this.link.run('refresh result', (client) => client.get(resultKey));
     if (sealed === null) return undefined;
-    const opened = this.sealer.open('session', sealed);
+    const opened = this.sealer.open('fleet-refresh', sealed);
     if (typeof opened !== 'object' || opened === null) return undefined;
-    const { at, rt, it } = opened as Record<string, unknown>;
-    if (typeof at !== 'string' || (rt !== undefined && typeof rt !== 'string') || (it !== undefined && typeof it !== 'string')) return undefined;
+    const { k, at, rt, it } = opened as Record<string, unknown>;
+    if (k !== key || typeof at !== 'string' || (rt !== undefined && typeof rt !== 'string') || (it !== undefined && typeof it !== 'string')) return undefined;
     return { at, rt, it };
   }
 

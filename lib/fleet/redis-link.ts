@@ -19,16 +19,30 @@ interface RedisClient {
   smembers(key: string): Promise<string[]>;
   expire(key: string, seconds: number): Promise<number>;
   zadd(key: string, ...scoreMembers: (string | number)[]): Promise<number | string>;
+  zrem(key: string, ...members: string[]): Promise<number>;
   zremrangebyscore(key: string, min: string | number, max: string | number): Promise<number>;
   zrange(key: string, start: number, stop: number, withScores: 'WITHSCORES'): Promise<string[]>;
   publish(channel: string, message: string): Promise<number>;
   subscribe(channel: string): Promise<unknown>;
-  quit(): Promise<unknown>;
-  disconnect(): void;
+  eval(script: string, keys: number, ...args: string[]): Promise<unknown>;
+  ping(): Promise<string>;
+  connect(): Promise<void>;
+  disconnect(reconnect?: boolean): void;
 }
 
 /** A message between instances, on the one channel `<keyPrefix>events`. */
 export type FleetMessage = { type: 'revoked'; member: string; until: number } | { type: 'refreshed'; key: string };
+
+/** Anything else on the channel (another app's, a stray `PUBLISH`) is ignored, never trusted. */
+function asFleetMessage(value: unknown): FleetMessage | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const message = value as Record<string, unknown>;
+  if (message.type === 'revoked' && typeof message.member === 'string' && message.member.length <= 512 && Number.isFinite(message.until)) {
+    return { type: 'revoked', member: message.member, until: message.until as number };
+  }
+  if (message.type === 'refreshed' && typeof message.key === 'string' && message.key.length <= 64) return { type: 'refreshed', key: message.key };
+  return undefined;
+}
 
 /**
  * The module's connections to Redis, when `redisUrl` or `redis` is set (otherwise `enabled` is
@@ -58,6 +72,11 @@ export class RedisLink implements OnModuleInit, OnApplicationShutdown {
   private readonly listeners = new Set<(message: FleetMessage) => void>();
   private readonly resyncs: (() => Promise<void>)[] = [];
   private resyncing: Promise<void> | undefined;
+  /** Bumped by every drop and every reconnection of the subscription: a resync that saw one must run again. */
+  private generation = 0;
+  /** When the subscription last answered (a message, a heartbeat). */
+  private lastHeard = Date.now();
+  private heartbeat: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly channel: string;
 
@@ -81,18 +100,30 @@ export class RedisLink implements OnModuleInit, OnApplicationShutdown {
     subscriber.on('end', this.onSubscriberLost);
     command.on('ready', this.onCommandReady);
     subscriber.on('message', this.onMessage);
+    // An app's client made with `lazyConnect` (and its duplicate) would otherwise never connect.
+    for (const client of [command, subscriber]) if (client.status === 'wait') client.connect().catch(() => undefined);
     if (subscriber.status === 'ready') this.onSubscriberReady();
-    // Boot with the revocation list loaded when Redis answers; without Redis the app still boots,
-    // and the stale-window policy applies from now.
-    await Promise.race([this.whenSynced(), delay(Math.min(this.config.httpTimeoutMs, 3000))]);
+    // A subscription can go quiet without closing (a partition, a stalled proxy): ask it to
+    // answer, and count it lost when it does not.
+    const every = Math.max(250, Math.min(5000, (this.settings.staleSeconds * 1000) / 3));
+    this.heartbeat = setInterval(() => void this.checkSubscription(every), every).unref();
+    // Boot with the revocation list loaded when Redis answers (a bounded wait, on a timer that
+    // keeps the process alive); without Redis the app still boots, and the stale window counts from now.
+    await this.whenSynced(Math.min(this.config.httpTimeoutMs, 3000));
     if (!this.inSync) this.logger.warn('Redis is not reachable yet; the revocation list will load when it is');
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.closed = true;
+    clearInterval(this.heartbeat);
     this.subscriber?.disconnect();
-    // The app's own client (`redis`) is the app's to close; ours goes.
-    if (this.settings?.url !== undefined) this.command?.disconnect();
+    if (this.settings?.url !== undefined) {
+      this.command?.disconnect();
+    } else {
+      // The app's own client (`redis`) is the app's to close; only our listeners leave it.
+      this.command?.off('error', this.onError);
+      this.command?.off('ready', this.onCommandReady);
+    }
   }
 
   /** Called with every message from the other instances (and this one). */
@@ -136,14 +167,45 @@ export class RedisLink implements OnModuleInit, OnApplicationShutdown {
     return this.run('publish', (client) => client.publish(this.channel, JSON.stringify(message)));
   }
 
-  private whenSynced(): Promise<void> {
+  private whenSynced(withinMs: number): Promise<void> {
+    const until = Date.now() + withinMs;
     return new Promise((resolve) => {
-      const check = () => (this.inSync || this.closed ? resolve() : setTimeout(check, 20).unref());
+      const check = () => (this.inSync || this.closed || Date.now() >= until ? resolve() : setTimeout(check, 20));
       check();
     });
   }
 
+  /** The heartbeat: a PING on the subscription (allowed while subscribed), within `every` ms. */
+  private async checkSubscription(every: number): Promise<void> {
+    const subscriber = this.subscriber;
+    if (subscriber === undefined || subscriber.status !== 'ready' || this.closed) return;
+    let timer: NodeJS.Timeout | undefined;
+    const answered = await Promise.race([
+      subscriber.ping().then(
+        () => true,
+        () => false,
+      ),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), every).unref())),
+    ]);
+    clearTimeout(timer);
+    if (answered) {
+      this.lastHeard = Date.now();
+      return;
+    }
+    if (this.closed) return;
+    // Silent: out of touch since it last answered. Reconnecting resynchronises.
+    if (this.inSync) {
+      this.inSync = false;
+      this.lostAt = this.lastHeard;
+      this.logger.warn('The Redis subscription stopped answering; reconnecting');
+    }
+    this.generation++;
+    subscriber.disconnect(true);
+  }
+
   private readonly onSubscriberReady = () => {
+    this.generation++;
+    this.lastHeard = Date.now();
     void this.resync();
   };
 
@@ -153,6 +215,7 @@ export class RedisLink implements OnModuleInit, OnApplicationShutdown {
   };
 
   private readonly onSubscriberLost = () => {
+    this.generation++;
     if (this.inSync) {
       this.inSync = false;
       this.lostAt = Date.now();
@@ -168,13 +231,22 @@ export class RedisLink implements OnModuleInit, OnApplicationShutdown {
 
   private readonly onMessage = (channel: string, raw: string) => {
     if (channel !== this.channel) return;
-    let message: FleetMessage;
+    this.lastHeard = Date.now();
+    let message: FleetMessage | undefined;
     try {
-      message = JSON.parse(raw) as FleetMessage;
+      message = asFleetMessage(JSON.parse(raw));
     } catch {
       return;
     }
-    for (const listener of this.listeners) listener(message);
+    if (message === undefined) return;
+    for (const listener of this.listeners) {
+      try {
+        listener(message);
+      } catch (error) {
+        // A listener's bug must not become an uncaught exception inside ioredis.
+        this.logger.error(`A Redis message could not be handled (${error instanceof Error ? error.name : typeof error})`);
+      }
+    }
   };
 
   /**
@@ -183,10 +255,14 @@ export class RedisLink implements OnModuleInit, OnApplicationShutdown {
    */
   private resync(): Promise<void> {
     this.resyncing ??= (async () => {
+      const generation = this.generation;
+      let again = false;
       try {
         await this.subscriber!.subscribe(this.channel);
         for (const resync of this.resyncs) await resync();
-        if (this.subscriber!.status === 'ready') this.inSync = true;
+        // A drop or reconnection meanwhile may have lost messages after this snapshot: again.
+        if (generation === this.generation && this.subscriber!.status === 'ready') this.inSync = true;
+        else again = true;
       } catch {
         // Not yet: the next 'ready' of either connection tries again, and so does a timer, in
         // case both are up and the failure was a passing one.
@@ -194,6 +270,7 @@ export class RedisLink implements OnModuleInit, OnApplicationShutdown {
       } finally {
         this.resyncing = undefined;
       }
+      if (again && !this.closed && this.subscriber!.status === 'ready') await this.resync();
     })();
     return this.resyncing;
   }
@@ -218,14 +295,19 @@ export class RedisLink implements OnModuleInit, OnApplicationShutdown {
 }
 
 const RESYNC_RETRY_MS = 1000;
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /** `ioredis` is an optional peer: loaded only when `redisUrl` is set. */
 async function loadIoredis(): Promise<new (url: string, options: object) => unknown> {
   let loaded: { default?: unknown; Redis?: unknown } | undefined;
   try {
-    // ioredis is CommonJS: `require` where there is one (the CommonJS build, Jest), else import().
-    loaded = typeof require === 'function' ? require('ioredis') : await import('ioredis' as string);
+    // ioredis is CommonJS: `require` where there is a working one (the CommonJS build, Jest
+    // without ES module support), else import() (a bundler's stand-in `require` throws).
+    try {
+      loaded = typeof require === 'function' ? require('ioredis') : undefined;
+    } catch {
+      loaded = undefined;
+    }
+    loaded ??= (await import('ioredis' as string)) as { default?: unknown; Redis?: unknown };
   } catch (error) {
     const code = (error as { code?: unknown } | undefined)?.code;
     const missing = code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';

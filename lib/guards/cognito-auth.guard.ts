@@ -216,7 +216,11 @@ export class CognitoAuthGuard implements CanActivate {
     if (error instanceof JwtVerificationError || error instanceof JwksNoMatchingKeyError) {
       return this.unauthorized(response, error.message);
     }
-    if (error instanceof JwksUnavailableError || error instanceof TokenEndpointError || error instanceof RedisUnavailableError) {
+    if (error instanceof RedisUnavailableError) {
+      this.setHeader(response, 'Retry-After', '5');
+      return new ServiceUnavailableException('The shared session state cannot be reached to check the token; try again shortly');
+    }
+    if (error instanceof JwksUnavailableError || error instanceof TokenEndpointError) {
       this.setHeader(response, 'Retry-After', '5');
       return new ServiceUnavailableException('Cognito cannot be reached to check the token; try again shortly');
     }

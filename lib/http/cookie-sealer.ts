@@ -4,7 +4,11 @@ import { COGNITO_CONFIG } from '../cognito.constants.js';
 import type { CognitoConfig } from '../config/cognito-config.js';
 
 /** What a cookie holds; each purpose gets its own key, so one cookie can never pass for another. @internal */
-export type CookiePurpose = 'login-state' | 'session';
+/**
+ * What a sealed value is for; each purpose has keys of its own, so a value sealed for one never
+ * opens as another (a refresh result or server-side session read out of Redis is no cookie).
+ */
+export type CookiePurpose = 'login-state' | 'session' | 'fleet-refresh' | 'redis-session';
 
 interface Envelope {
   /** Expiry, epoch seconds: checked on open, whatever the browser did with Max-Age. */
@@ -29,10 +33,7 @@ export class CookieSealer {
   constructor(@Inject(COGNITO_CONFIG) config: CognitoConfig) {
     const derive = (purpose: CookiePurpose) =>
       config.cookieSecrets.map((secret) => new Uint8Array(hkdfSync('sha256', secret, 'nestjs-cognito-lowlevel', `${purpose}-v1`, 32)));
-    this.keys = new Map([
-      ['login-state', derive('login-state')],
-      ['session', derive('session')],
-    ]);
+    this.keys = new Map((['login-state', 'session', 'fleet-refresh', 'redis-session'] as const).map((purpose) => [purpose, derive(purpose)]));
   }
 
   /** Seals `data` so that only `open` (with one of the cookie secrets) can read it, until `ttlSeconds` pass. */

@@ -123,6 +123,9 @@ export class CognitoSessionService {
       }
       throw error;
     }
+    // Signed out while Cognito was answering (a logout or revokeUser() on any instance): the
+    // new tokens must not outlive it.
+    if (this.isRevoked(stored) || this.isRevoked(renewed)) return this.endSession(response);
     // The new tokens come straight from Cognito: keep them even if verifying them fails
     // (a JWKS outage), so a rotated refresh token is never lost.
     this.setCookies(response, await this.cookiesFor(renewed));
@@ -203,9 +206,10 @@ export class CognitoSessionService {
     try {
       stored = await this.store.read(request);
     } catch (error) {
-      // Server-side sessions with Redis away: the cookie still goes.
+      // Server-side sessions with Redis away: the cookie goes now, the entry when Redis is back.
       if (!(error instanceof RedisUnavailableError)) throw error;
-      this.logger.warn(`Signing out without reading the session (${error.message})`);
+      this.logger.warn(`Signing out without reading the session (${error.message}); its entry is deleted when Redis is back`);
+      this.store.destroyWhenPossible(request);
     }
     if (typeof stored === 'object') {
       let revokedAtCognito = false;
@@ -232,8 +236,8 @@ export class CognitoSessionService {
    * Signs a user out everywhere: every token of `sub` issued until now is refused, on this instance
    * at once and on every instance that shares Redis within a second, whatever cookie or bearer
    * token carries it, and the user's sessions end (they are checked before being refreshed); with
-   * `sessionStore: 'redis'` their server-side entries are deleted. A new sign-in works from the
-   * next second on (Cognito's times are whole seconds). Cognito itself is not told: a refresh
+   * `sessionStore: 'redis'` their server-side entries are deleted. A new sign-in works two seconds
+   * later (Cognito's times are whole seconds, and its `iat` can run a second ahead). Cognito itself is not told: a refresh
    * token taken out of the app stays usable at Cognito until `AdminUserGlobalSignOut` (which
    * needs AWS credentials) revokes it.
    */

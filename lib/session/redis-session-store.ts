@@ -22,25 +22,31 @@ const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
  */
 export class RedisSessionStore extends SessionStore {
   private readonly cookieName: string;
+  /** Entries a logout could not delete while Redis was away: deleted when it is back. */
+  private readonly doomed = new Set<string>();
+  private retry: NodeJS.Timeout | undefined;
 
   constructor(config: CognitoConfig, sealer: CookieSealer, private readonly link: RedisLink) {
     super(config, sealer);
     this.cookieName = `${cookiePrefix(config)}${config.cookieNamePrefix}-sid`;
+    link.onResync(() => this.deleteDoomed());
   }
 
   override async read(request: unknown): Promise<StoredSession | 'invalid' | undefined> {
     const cookies = readCookies(request);
     const sid = cookies.get(this.cookieName);
-    // Cookies of the other store (the app switched to Redis) are cleared like foreign ones.
+    // Cookies of the other store (the app switched to Redis) count as foreign: cleared (see clear()).
     if (sid === undefined) return super.isPresent(request) ? 'invalid' : undefined;
     if (!SESSION_ID.test(sid)) return 'invalid';
     const sealed = await this.link.run('read session', (client) => client.get(this.entryKey(sid)));
     if (sealed === null) return 'invalid'; // signed out, everywhere
     const known = this.known([sealed]);
     if (known !== undefined && known.sid === sid) return known;
-    const opened = this.sealer.openWithExpiry('session', sealed);
+    const opened = this.sealer.openWithExpiry('redis-session', sealed);
     if (typeof opened !== 'object') return 'invalid';
-    const { at, rt, it } = (opened.data ?? {}) as Record<string, unknown>;
+    const { k, at, rt, it } = (opened.data ?? {}) as Record<string, unknown>;
+    // Bound to its key: an entry copied under another session's key does not open.
+    if (k !== this.entryKey(sid)) return 'invalid';
     if (typeof at !== 'string' || (rt !== undefined && typeof rt !== 'string') || (it !== undefined && typeof it !== 'string')) return 'invalid';
     const session: StoredSession = { at, rt, it, sid };
     this.opened.set(sealed, 'session', { chunks: [sealed], session }, opened.expiresAt * 1000);
@@ -52,21 +58,27 @@ export class RedisSessionStore extends SessionStore {
     return undefined;
   }
 
-  /** Writes the entry (a new id for a new session, the same id when it is refreshed) and returns its cookie. */
+  /**
+   * Writes the entry and returns its cookie: a new id for a new session; for a refreshed one the
+   * same id, and only if the entry still exists (a logout or `revokeUser()` elsewhere deleted it:
+   * then no cookie, and the next request finds the session gone).
+   */
   override async write(session: StoredSession): Promise<SetCookie[] | undefined> {
     const sid = session.sid ?? randomBytes(32).toString('base64url');
     const maxAge = this.config.sessionMaxAgeSeconds;
-    const sealed = this.sealer.seal('session', { at: session.at, rt: session.rt, it: session.it }, maxAge);
     const entry = this.entryKey(sid);
+    // Sealed for Redis alone (it opens as no cookie), and bound to its key.
+    const sealed = this.sealer.seal('redis-session', { k: entry, at: session.at, rt: session.rt, it: session.it }, maxAge);
     const sub = subjectOf(session.at);
-    await this.link.run('write session', async (client) => {
-      await client.set(entry, sealed, 'EX', maxAge);
-      if (sub !== undefined) {
+    const written = await this.link.run('write session', async (client) => {
+      const done = session.sid === undefined ? await client.set(entry, sealed, 'EX', maxAge) : await client.set(entry, sealed, 'EX', maxAge, 'XX');
+      if (done === 'OK' && sub !== undefined) {
         await client.sadd(this.userKey(sub), entry);
         await client.expire(this.userKey(sub), maxAge);
       }
+      return done === 'OK';
     });
-    return [serializeCookie(this.cookieName, sid, { maxAgeSeconds: maxAge, secure: this.config.secureCookies })];
+    return written ? [serializeCookie(this.cookieName, sid, { maxAgeSeconds: maxAge, secure: this.config.secureCookies })] : [];
   }
 
   override isPresent(request: unknown): boolean {
@@ -77,8 +89,32 @@ export class RedisSessionStore extends SessionStore {
     return setCookie.startsWith(`${this.cookieName}=`);
   }
 
+  /** The id cookie, and the cookie store's cookies too (left from before the app used Redis). */
   override clear(): SetCookie[] {
-    return [serializeCookie(this.cookieName, '', { maxAgeSeconds: 0, secure: this.config.secureCookies })];
+    return [serializeCookie(this.cookieName, '', { maxAgeSeconds: 0, secure: this.config.secureCookies }), ...super.clear()];
+  }
+
+  /** A logout that could not read the session (Redis away): its entry is deleted when Redis is back. */
+  override destroyWhenPossible(request: unknown): void {
+    const sid = readCookies(request).get(this.cookieName);
+    if (sid === undefined || !SESSION_ID.test(sid)) return;
+    this.doomed.add(this.entryKey(sid));
+    this.retrySoon();
+  }
+
+  private async deleteDoomed(): Promise<void> {
+    for (const entry of [...this.doomed]) {
+      await this.link.run('delete session', (client) => client.del(entry));
+      this.doomed.delete(entry);
+    }
+  }
+
+  private retrySoon(): void {
+    if (this.retry !== undefined) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      this.deleteDoomed().catch(() => this.retrySoon());
+    }, 1000).unref();
   }
 
   override async destroy(session: StoredSession): Promise<void> {

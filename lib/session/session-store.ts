@@ -133,6 +133,9 @@ export class SessionStore {
   /** Deletes what the server keeps of this session: nothing, with cookie sessions. */
   async destroy(_session: StoredSession): Promise<void> {}
 
+  /** A logout that could not read the session: what the server keeps of it goes later (nothing, with cookie sessions). */
+  destroyWhenPossible(_request: unknown): void {}
+
   /** Deletes what the server keeps of every session of `sub`: nothing, with cookie sessions. */
   async destroyUser(_sub: string): Promise<void> {}
 
