@@ -330,6 +330,40 @@ describe('a fleet of instances sharing Redis', () => {
     }
   });
 
+  it('sessionStore "redis": a logout while Redis stalls is completed when it answers again (tokens refused, entry deleted)', async () => {
+    const [a, b] = await startFleet({ sessionStore: 'redis' });
+    const alice = await login(a);
+    const admin = new Redis(redis.url);
+    try {
+      await admin.call('CLIENT', 'PAUSE', '3000', 'ALL');
+      const started = Date.now();
+      const logout = await get(`${a.url}/auth/logout`, [alice.cookie], SAME_ORIGIN);
+      assert.equal(logout.status, 302);
+      assert.ok(Date.now() - started < 2500, 'the logout waited no longer than one command');
+      assert.ok(logout.setCookies.some((line) => line.startsWith('cognito-sid=;')), 'the cookie is cleared at once');
+      await within(6000, 'the access token refused once Redis answers', async () => (await withBearer(b, alice.accessToken)).status === 401);
+      await within(2000, 'the entry deleted', async () => (await admin.keys(`${prefix}session:*`)).length === 0);
+    } finally {
+      await admin.call('CLIENT', 'UNPAUSE').catch(() => undefined);
+      admin.disconnect();
+    }
+  });
+
+  it('a logout does not wait for Redis', async () => {
+    const [a, b] = await startFleet();
+    const alice = await login(a);
+    await redis.kill();
+    try {
+      const started = Date.now();
+      assert.equal((await get(`${a.url}/auth/logout`, [alice.cookie], SAME_ORIGIN)).status, 302);
+      assert.ok(Date.now() - started < 1000, `the logout took ${Date.now() - started} ms`);
+      assert.equal((await withBearer(a, alice.accessToken)).status, 401);
+    } finally {
+      await redis.restart();
+    }
+    await within(5000, 'shared once Redis is back', async () => (await withBearer(b, alice.accessToken)).status === 401);
+  });
+
   it('sessionStore "redis" with Redis down: 503 with Retry-After, never 500', async () => {
     const [a, b] = await startFleet({ sessionStore: 'redis' });
     const alice = await login(a);

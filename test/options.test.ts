@@ -274,6 +274,6 @@ describe('cognitoOptionsFromEnv', () => {
     assert.deepEqual(problemsOf(baseOptions({ redisUrl: 'redis://127.0.0.1:6379', keyPrefix: 'a b' })), ['keyPrefix (COGNITO_REDIS_KEY_PREFIX) must be 1-100 printable characters without spaces, got "a b"']);
     const client = { duplicate: () => client, on: () => client, status: 'ready' };
     assert.deepEqual(problemsOf(baseOptions({ redisUrl: 'redis://127.0.0.1:6379', redis: client })), ['redis and redisUrl are both set: pass one of them']);
-    assert.deepEqual(problemsOf(baseOptions({ redis: 'redis://127.0.0.1:6379' as any })), ['redis must be an ioredis client (new Redis(…) or new Cluster(…)), got "redis://127.0.0.1:6379"']);
+    assert.deepEqual(problemsOf(baseOptions({ redis: 'redis://:hunter2-secret@127.0.0.1:6379' as any })), ['redis must be an ioredis client (new Redis(…) or new Cluster(…)), got a value that is hidden here']);
   });
 });

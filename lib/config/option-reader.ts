@@ -214,7 +214,7 @@ function secretProblem(secret: string): string | undefined {
 
 function describe(option: Option, value: unknown): string {
   // A Redis URL may hold a password.
-  if (option === 'clientSecret' || option === 'cookieSecret' || option === 'redisUrl') return 'a value that is hidden here';
+  if (option === 'clientSecret' || option === 'cookieSecret' || option === 'redisUrl' || option === 'redis') return 'a value that is hidden here';
   if (typeof value === 'string') return JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return Array.isArray(value) ? 'a list' : typeof value;

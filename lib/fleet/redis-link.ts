@@ -51,7 +51,7 @@ function asFleetMessage(value: unknown): FleetMessage | undefined {
  * subscription is up and every `onResync` listener (the revocation list's reload) has caught up
  * after it, and false from the moment the subscription drops; `lostAt` says since when.
  *
- * Commands fail fast (`RedisUnavailableError`, after `httpTimeoutMs` at most) instead of waiting
+ * Commands fail fast (`RedisUnavailableError`, after `commandTimeoutMs` at most) instead of waiting
  * in a queue: a request must never hang on Redis.
  *
  * @internal
@@ -79,12 +79,17 @@ export class RedisLink implements OnModuleInit, OnApplicationShutdown {
   private heartbeat: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly channel: string;
+  /** The longest a command may take: a logout must not wait long for Redis. */
+  private readonly commandTimeoutMs: number;
+  /** What Redis last answered wrong (`WRONGPASS`, `ECONNREFUSED`): named in warnings and errors, never the message. */
+  private lastProblem: string | undefined;
 
   constructor(@Inject(COGNITO_CONFIG) private readonly config: CognitoConfig) {
     this.settings = config.redis;
     this.enabled = this.settings !== undefined;
     this.keyPrefix = this.settings?.keyPrefix ?? 'cognito:';
     this.channel = `${this.keyPrefix}events`;
+    this.commandTimeoutMs = Math.min(config.httpTimeoutMs, 2000);
   }
 
   /** Connects, subscribes and loads the shared state; waits a little for it, never fails the boot. */
@@ -110,7 +115,7 @@ export class RedisLink implements OnModuleInit, OnApplicationShutdown {
     // Boot with the revocation list loaded when Redis answers (a bounded wait, on a timer that
     // keeps the process alive); without Redis the app still boots, and the stale window counts from now.
     await this.whenSynced(Math.min(this.config.httpTimeoutMs, 3000));
-    if (!this.inSync) this.logger.warn('Redis is not reachable yet; the revocation list will load when it is');
+    if (!this.inSync) this.logger.warn(`Redis is not reachable yet${this.because()}; the revocation list will load when it is`);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -144,20 +149,18 @@ export class RedisLink implements OnModuleInit, OnApplicationShutdown {
   /** Runs one or more commands, failing with `RedisUnavailableError` rather than waiting. */
   async run<T>(what: string, commands: (client: RedisClient) => Promise<T>): Promise<T> {
     const client = this.command;
-    if (client === undefined || client.status !== 'ready') throw new RedisUnavailableError(`${what}: not connected`);
+    if (client === undefined || client.status !== 'ready') throw new RedisUnavailableError(`${what}: not connected${this.because()}`);
     let timer: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([
         commands(client),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new RedisUnavailableError(`${what}: no answer within ${this.config.httpTimeoutMs} ms`)), this.config.httpTimeoutMs);
+          timer = setTimeout(() => reject(new RedisUnavailableError(`${what}: no answer within ${this.commandTimeoutMs} ms`)), this.commandTimeoutMs);
         }),
       ]);
     } catch (error) {
       if (error instanceof RedisUnavailableError) throw error;
-      // ioredis' messages name hosts, never passwords; still, only the code leaves here.
-      const code = (error as { code?: unknown } | undefined)?.code;
-      throw new RedisUnavailableError(`${what} failed (${typeof code === 'string' ? code : 'error'})`, { cause: error });
+      throw new RedisUnavailableError(`${what} failed (${problemOf(error)})`, { cause: error });
     } finally {
       clearTimeout(timer);
     }
@@ -204,6 +207,7 @@ export class RedisLink implements OnModuleInit, OnApplicationShutdown {
   }
 
   private readonly onSubscriberReady = () => {
+    this.lastProblem = undefined;
     this.generation++;
     this.lastHeard = Date.now();
     void this.resync();
@@ -224,10 +228,16 @@ export class RedisLink implements OnModuleInit, OnApplicationShutdown {
   };
 
   private readonly onError = (error: unknown) => {
-    // ioredis reconnects by itself; without a listener, its errors would be unhandled.
-    const code = (error as { code?: unknown } | undefined)?.code;
-    this.logger.debug(`Redis: ${typeof code === 'string' ? code : 'error'}`);
+    // ioredis reconnects by itself (without a listener, its errors would be unhandled). Said
+    // once per kind of problem, not on every attempt: a wrong password is not an outage.
+    const problem = problemOf(error);
+    if (problem !== this.lastProblem) this.logger.warn(`Redis: ${problem}`);
+    this.lastProblem = problem;
   };
+
+  private because(): string {
+    return this.lastProblem === undefined ? '' : ` (${this.lastProblem})`;
+  }
 
   private readonly onMessage = (channel: string, raw: string) => {
     if (channel !== this.channel) return;
@@ -284,6 +294,8 @@ export class RedisLink implements OnModuleInit, OnApplicationShutdown {
     const options = {
       // Fail fast instead of queueing: requests must not hang while Redis is away.
       enableOfflineQueue: false,
+      // Closing while Redis is away must not keep the process alive (ioredis waits 2 s by default).
+      disconnectTimeout: 100,
       maxRetriesPerRequest: 1,
       retryStrategy: (attempt: number) => Math.min(100 * attempt, 1000),
     };
@@ -295,6 +307,18 @@ export class RedisLink implements OnModuleInit, OnApplicationShutdown {
 }
 
 const RESYNC_RETRY_MS = 1000;
+
+/**
+ * A Redis failure named without its message (which could echo a command's arguments): the
+ * socket error code (`ECONNREFUSED`), or the first word of Redis' reply (`WRONGPASS`, `NOAUTH`,
+ * `OOM`, `READONLY`), else the error's class.
+ */
+function problemOf(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && /^[A-Z][A-Z_]{1,30}$/.test(code)) return code;
+  const first = error instanceof Error ? /^([A-Z][A-Z_]{1,30})\b/.exec(error.message)?.[1] : undefined;
+  return first ?? (error instanceof Error ? error.name : 'error');
+}
 
 /** `ioredis` is an optional peer: loaded only when `redisUrl` is set. */
 async function loadIoredis(): Promise<new (url: string, options: object) => unknown> {
@@ -313,11 +337,11 @@ async function loadIoredis(): Promise<new (url: string, options: object) => unkn
     const missing = code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
     throw new CognitoConfigurationError([
       missing
-        ? 'redisUrl needs the ioredis package: npm install ioredis'
-        : `redisUrl needs the ioredis package, which is installed but failed to load: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`,
+        ? 'redisUrl (COGNITO_REDIS_URL) needs the ioredis package: npm install ioredis'
+        : `redisUrl (COGNITO_REDIS_URL) needs the ioredis package, which is installed but failed to load: ${(error instanceof Error ? error.message : String(error)).split('\n')[0]}`,
     ]);
   }
   const Redis = loaded?.Redis ?? loaded?.default;
-  if (typeof Redis !== 'function') throw new CognitoConfigurationError(['redisUrl needs the ioredis package; the installed one exports no Redis class']);
+  if (typeof Redis !== 'function') throw new CognitoConfigurationError(['redisUrl (COGNITO_REDIS_URL) needs the ioredis package; the installed one exports no Redis class']);
   return Redis as new (url: string, options: object) => unknown;
 }

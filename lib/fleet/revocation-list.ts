@@ -69,7 +69,7 @@ export class RevocationList implements OnModuleDestroy {
     this.pruner = setInterval(() => this.prune(Date.now()), PRUNE_INTERVAL_MS).unref();
   }
 
-  /** Called after this instance records a revocation (the channel tells about the others'). */
+  /** Called when this instance records a revocation (the channel tells about the others'). */
   onRevoked(listener: () => void): void {
     this.revokedListeners.push(listener);
   }
@@ -135,12 +135,13 @@ export class RevocationList implements OnModuleDestroy {
       for (const claim of ['origin_jti', 'jti'] as const) if (typeof payload[claim] === 'string' && payload[claim] !== '') ids.add(payload[claim] as string);
     }
     if (until <= now) return;
-    await this.record([...ids].map((id) => `f:${id}`), until);
+    // A logout does not wait for Redis: applied here now, shared in the background.
+    await this.record([...ids].map((id) => `f:${id}`), until, false);
   }
 
   /** Revokes a refresh token's sessions, for as long as they can hold an access token it gave. */
   revokeRefreshToken(refreshToken: string): Promise<void> {
-    return this.record([`r:${sha256(refreshToken)}`], Date.now() + (MAX_ACCESS_TOKEN_SECONDS + this.config.clockToleranceSeconds) * 1000);
+    return this.record([`r:${sha256(refreshToken)}`], Date.now() + (MAX_ACCESS_TOKEN_SECONDS + this.config.clockToleranceSeconds) * 1000, false);
   }
 
   /** Refuses every token of `sub` issued until now. */
@@ -158,18 +159,23 @@ export class RevocationList implements OnModuleDestroy {
     }
   }
 
-  /** Applies the entries here at once, then shares them (or keeps them for when Redis is back). */
-  private async record(members: string[], until: number): Promise<void> {
+  /**
+   * Applies the entries here at once, then shares them (or keeps them for when Redis is back);
+   * waits for the sharing only when `wait` (never longer than one command's timeout).
+   */
+  private async record(members: string[], until: number, wait = true): Promise<void> {
     for (const member of members) this.apply(member, until);
     if (members.length === 0) return;
-    if (!this.link.enabled) {
-      for (const listener of this.revokedListeners) listener();
-      return;
-    }
+    for (const listener of this.revokedListeners) listener();
+    if (!this.link.enabled) return;
+    const sharing = this.shareOrKeep(members, until);
+    if (wait) await sharing;
+  }
+
+  private async shareOrKeep(members: string[], until: number): Promise<void> {
     try {
       await this.share(members, until);
     } catch (error) {
-      for (const listener of this.revokedListeners) listener();
       for (const member of members) this.pending.set(member, until);
       this.retryPendingSoon();
       this.logger.warn(`A revocation could not be written to Redis (${error instanceof RedisUnavailableError ? error.message : 'error'}); it applies on this instance now and is shared when Redis is back`);

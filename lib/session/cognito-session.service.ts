@@ -49,7 +49,10 @@ export class CognitoSessionService {
     private readonly adapterHost: HttpAdapterHost,
     private readonly revocations: RevocationList,
     private readonly fleet: FleetRefresh,
-  ) {}
+  ) {
+    // A server-side session whose logout happened while Redis was away is revoked when it is back.
+    store.onLateLogout((stored) => this.revokeStored(stored));
+  }
 
   /** Stores a token set (from the callback's `result.tokens`) in the session cookies. */
   async establish(response: unknown, tokens: CognitoTokenSet): Promise<void> {
@@ -211,23 +214,7 @@ export class CognitoSessionService {
       this.logger.warn(`Signing out without reading the session (${error.message}); its entry is deleted when Redis is back`);
       this.store.destroyWhenPossible(request);
     }
-    if (typeof stored === 'object') {
-      let revokedAtCognito = false;
-      if (stored.rt !== undefined) {
-        try {
-          await this.tokens.revoke(stored.rt);
-          revokedAtCognito = true;
-        } catch (error) {
-          this.logger.warn(`Revoking the refresh token failed (${error instanceof CognitoError ? error.code : 'unknown error'}); signing out anyway`);
-        }
-      }
-      // The session's tokens stop working on every instance, not only where the cookie is cleared.
-      // A family whose refresh token Cognito did not revoke can still be refreshed: revoke it as
-      // long as a session lives.
-      const payloads = [stored.at, stored.it].flatMap((token) => (token === undefined ? [] : [unverifiedPayload(token) ?? {}]));
-      await this.revocations.revokeTokens(payloads, revokedAtCognito ? 0 : this.config.sessionMaxAgeSeconds);
-      await this.store.destroy(stored).catch((error: unknown) => this.logger.warn(`The server-side session could not be deleted (${error instanceof CognitoError ? error.message : 'error'})`));
-    }
+    if (typeof stored === 'object') await this.revokeStored(stored);
     this.clear(response);
     return this.logoutUrl() ?? this.config.postLogoutRedirect;
   }
@@ -249,6 +236,28 @@ export class CognitoSessionService {
       // Their tokens are refused anyway; the entries expire with the session's max age.
       this.logger.warn(`The user's server-side sessions could not be deleted (${error.message})`);
     });
+  }
+
+  /**
+   * What a logout does to the session itself: its refresh token revoked at Cognito (best effort),
+   * its tokens refused on every instance (not only where the cookie is cleared), and a
+   * server-side entry deleted.
+   */
+  private async revokeStored(stored: StoredSession): Promise<void> {
+    let revokedAtCognito = false;
+    if (stored.rt !== undefined) {
+      try {
+        await this.tokens.revoke(stored.rt);
+        revokedAtCognito = true;
+      } catch (error) {
+        this.logger.warn(`Revoking the refresh token failed (${error instanceof CognitoError ? error.code : 'unknown error'}); signing out anyway`);
+      }
+    }
+    // A family whose refresh token Cognito did not revoke can still be refreshed: revoke it as
+    // long as a session lives.
+    const payloads = [stored.at, stored.it].flatMap((token) => (token === undefined ? [] : [unverifiedPayload(token) ?? {}]));
+    await this.revocations.revokeTokens(payloads, revokedAtCognito ? 0 : this.config.sessionMaxAgeSeconds);
+    await this.store.destroy(stored).catch((error: unknown) => this.logger.warn(`The server-side session could not be deleted (${error instanceof CognitoError ? error.message : 'error'})`));
   }
 
   /** Revoked on any instance: its refresh token (`revoke()`), its family or its user. */

@@ -23,8 +23,9 @@ const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
 export class RedisSessionStore extends SessionStore {
   private readonly cookieName: string;
   /** Entries a logout could not delete while Redis was away: deleted when it is back. */
-  private readonly doomed = new Set<string>();
+  private readonly doomed = new Map<string, string>();
   private retry: NodeJS.Timeout | undefined;
+  private lateLogout: ((session: StoredSession) => Promise<void>) | undefined;
 
   constructor(config: CognitoConfig, sealer: CookieSealer, private readonly link: RedisLink) {
     super(config, sealer);
@@ -98,14 +99,21 @@ export class RedisSessionStore extends SessionStore {
   override destroyWhenPossible(request: unknown): void {
     const sid = readCookies(request).get(this.cookieName);
     if (sid === undefined || !SESSION_ID.test(sid)) return;
-    this.doomed.add(this.entryKey(sid));
+    this.doomed.set(sid, this.entryKey(sid));
     this.retrySoon();
   }
 
+  override onLateLogout(revoke: (session: StoredSession) => Promise<void>): void {
+    this.lateLogout = revoke;
+  }
+
+  /** The deferred logouts: each session is revoked as a logout would have (its tokens, at Cognito), then deleted. */
   private async deleteDoomed(): Promise<void> {
-    for (const entry of [...this.doomed]) {
+    for (const [sid, entry] of [...this.doomed]) {
+      const session = await this.read({ headers: { cookie: `${this.cookieName}=${sid}` } });
+      if (typeof session === 'object') await this.lateLogout?.(session);
       await this.link.run('delete session', (client) => client.del(entry));
-      this.doomed.delete(entry);
+      this.doomed.delete(sid);
     }
   }
 

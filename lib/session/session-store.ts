@@ -136,6 +136,9 @@ export class SessionStore {
   /** A logout that could not read the session: what the server keeps of it goes later (nothing, with cookie sessions). */
   destroyWhenPossible(_request: unknown): void {}
 
+  /** Who revokes a session whose logout `destroyWhenPossible` deferred (never called with cookie sessions). */
+  onLateLogout(_revoke: (session: StoredSession) => Promise<void>): void {}
+
   /** Deletes what the server keeps of every session of `sub`: nothing, with cookie sessions. */
   async destroyUser(_sub: string): Promise<void> {}
 
