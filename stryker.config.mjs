@@ -11,7 +11,7 @@ import { existsSync, readdirSync } from 'node:fs';
 // sandbox compiles everything again anyway).
 execSync('npx tsc -p tsconfig.json', { stdio: 'inherit' });
 
-const folders = (process.env.MUTATE ?? 'login,session,guards,realtime,tokens,http').split(',');
+const folders = (process.env.MUTATE ?? 'login,session,guards,realtime,fleet,tokens,http').split(',');
 /** The packaging, browser and bench tests reach the same code through slower doors. */
 const slow = new Set(['packaging.test.ts', 'browser.e2e.test.ts', 'bench.test.ts']);
 /**
