@@ -5,6 +5,8 @@
  * session cookie. The parent passes the module options as JSON in BENCH_APP_OPTIONS and the
  * platform in BENCH_APP_PLATFORM (fastify or express), and gets the app's URL back as a message.
  * BENCH_APP_GATEWAY=1 adds a socket.io gateway (only then: socket.io looks at every HTTP request).
+ * BENCH_APP_OPTIONS_B starts a second app in the same process with other module options (the
+ * revocation case: one process, one JIT, so only the options differ), whose URL comes back as `urlB`.
  */
 import 'reflect-metadata';
 import { Body, Controller, Get, Injectable, Module, Post, Res, UseGuards } from '@nestjs/common';
@@ -76,23 +78,28 @@ class BenchGateway {
   }
 }
 
-const options = JSON.parse(process.env.BENCH_APP_OPTIONS ?? '{}') as CognitoModuleOptions;
 const withGateway = process.env.BENCH_APP_GATEWAY === '1';
 
-@Module({
-  imports: [CognitoModule.forRoot({ ...options, callbackHandler: NoopHandler })],
-  controllers: [BenchController],
-  providers: [AllowAllGuard, ...(withGateway ? [BenchGateway] : [])],
-})
-class BenchAppModule {}
+async function start(options: CognitoModuleOptions, gateway: boolean) {
+  @Module({
+    imports: [CognitoModule.forRoot({ ...options, callbackHandler: NoopHandler })],
+    controllers: [BenchController],
+    providers: [AllowAllGuard, ...(gateway ? [BenchGateway] : [])],
+  })
+  class BenchAppModule {}
 
-const adapter = process.env.BENCH_APP_PLATFORM === 'express' ? new ExpressAdapter() : new FastifyAdapter();
-const app = await NestFactory.create(BenchAppModule, adapter, { logger: ['warn', 'error'] });
-if (withGateway) app.useWebSocketAdapter(new CognitoIoAdapter(app));
-await app.listen(0, '127.0.0.1');
-process.send?.({ url: (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1') });
+  const adapter = process.env.BENCH_APP_PLATFORM === 'express' ? new ExpressAdapter() : new FastifyAdapter();
+  const app = await NestFactory.create(BenchAppModule, adapter, { logger: ['warn', 'error'] });
+  if (gateway) app.useWebSocketAdapter(new CognitoIoAdapter(app));
+  await app.listen(0, '127.0.0.1');
+  return { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1') };
+}
+
+const first = await start(JSON.parse(process.env.BENCH_APP_OPTIONS ?? '{}') as CognitoModuleOptions, withGateway);
+const second = process.env.BENCH_APP_OPTIONS_B === undefined ? undefined : await start(JSON.parse(process.env.BENCH_APP_OPTIONS_B) as CognitoModuleOptions, false);
+process.send?.({ url: first.url, urlB: second?.url });
 // The parent ends this process when it is done; losing the parent ends it too.
-process.on('disconnect', () => void app.close().then(() => process.exit(0)));
+process.on('disconnect', () => void Promise.all([first.app.close(), second?.app.close()]).then(() => process.exit(0)));
 process.on('message', (message) => {
   if (message === 'rss') process.send?.({ rss: process.memoryUsage().rss });
   if (message === 'heap') {

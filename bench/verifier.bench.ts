@@ -206,6 +206,8 @@ type AppOptions = Omit<CognitoModuleOptions, 'callbackHandler'>;
 
 interface HttpApp {
   url: string;
+  /** The second app of the process, with `optionsB`. */
+  urlB?: string;
   rss: () => Promise<number>;
   /** Heap in use after a full collection. */
   heap: () => Promise<number>;
@@ -235,9 +237,15 @@ function pinnedTo(core: number, pid: number): boolean {
 }
 
 /** Starts bench/http-app.js in a process of its own and waits for its URL. */
-async function startHttpApp(options: AppOptions, platform: 'fastify' | 'express' = 'fastify', gateway = false): Promise<HttpApp> {
+async function startHttpApp(options: AppOptions, platform: 'fastify' | 'express' = 'fastify', gateway = false, optionsB?: AppOptions): Promise<HttpApp> {
   const child = fork(fileURLToPath(new URL('./http-app.js', import.meta.url)), {
-    env: { ...process.env, BENCH_APP_OPTIONS: JSON.stringify(options), BENCH_APP_PLATFORM: platform, BENCH_APP_GATEWAY: gateway ? '1' : '0' },
+    env: {
+      ...process.env,
+      BENCH_APP_OPTIONS: JSON.stringify(options),
+      BENCH_APP_PLATFORM: platform,
+      BENCH_APP_GATEWAY: gateway ? '1' : '0',
+      ...(optionsB === undefined ? {} : { BENCH_APP_OPTIONS_B: JSON.stringify(optionsB) }),
+    },
     execArgv: ['--expose-gc'],
   });
   if (pinForHttp() && child.pid !== undefined) pinnedTo(1, child.pid);
@@ -252,9 +260,10 @@ async function startHttpApp(options: AppOptions, platform: 'fastify' | 'express'
       child.on('message', onMessage);
       child.once('exit', (code) => reject(new Error(`bench/http-app exited with code ${code}`)));
     });
-  const url = await next((message) => (message as { url?: string }).url);
+  const { url, urlB } = await next((message) => ((message as { url?: string }).url === undefined ? undefined : (message as { url: string; urlB?: string })));
   return {
     url,
+    urlB,
     rss: () => {
       child.send('rss');
       return next((message) => (message as { rss?: number }).rss);
@@ -558,8 +567,9 @@ async function main(): Promise<void> {
 /**
  * `GET /guarded` with one bearer token on two apps that differ only by `redisUrl`: one alone, one
  * in a fleet's Redis (a redis-server of the bench's own) whose revocation list holds 1,000 revoked
- * token families and 100 revoked users, so every request does the lookups a fleet's does. Turns
- * alternate as above; both apps run on core 1, one loaded at a time.
+ * token families and 100 revoked users, so every request does the lookups a fleet's does. Both
+ * apps live in one process (on core 1), so they share the JIT and the heap: two processes
+ * differed by up to a tenth from run to run whatever they ran. Turns alternate as above.
  */
 async function measureRevocation(options: AppOptions, headers: Record<string, string>): Promise<Result[]> {
   const redis = await TestRedis.start();
@@ -568,9 +578,10 @@ async function measureRevocation(options: AppOptions, headers: Record<string, st
   await admin.zadd('cognito:revocations', ...Array.from({ length: 1000 }, () => [until, `f:${randomUUID()}`]).flat());
   await admin.zadd('cognito:revocations', ...Array.from({ length: 100 }, () => [until, `u:${randomUUID()}:${Date.now()}`]).flat());
   admin.disconnect();
-  const apps = [await startHttpApp(options), await startHttpApp({ ...options, redisUrl: redis.url })];
-  const load = async (app: HttpApp, seconds: number) => {
-    const outcome = await autocannon({ url: `${app.url}/guarded`, connections: HTTP_CONNECTIONS, duration: seconds, headers });
+  const host = await startHttpApp(options, 'fastify', false, { ...options, redisUrl: redis.url });
+  const apps = [host.url, host.urlB!];
+  const load = async (url: string, seconds: number) => {
+    const outcome = await autocannon({ url: `${url}/guarded`, connections: HTTP_CONNECTIONS, duration: seconds, headers });
     if (outcome.non2xx > 0 || outcome.errors > 0) throw new Error(`revocation case: ${outcome.non2xx} non-2xx, ${outcome.errors} errors`);
     return outcome.requests.total / outcome.duration;
   };
@@ -580,8 +591,8 @@ async function measureRevocation(options: AppOptions, headers: Record<string, st
   for (let round = 0; round < HTTP_ROUNDS; round++) {
     for (const index of turnOrder(apps.length, round)) rates[index].push(await load(apps[index], HTTP_SECONDS));
   }
-  const rssMb = (await apps[1].rss()) / 2 ** 20;
-  for (const app of apps) app.stop();
+  const rssMb = (await host.rss()) / 2 ** 20;
+  host.stop();
   await redis.stop();
   return ['GET /guarded (bearer), no Redis', 'GET /guarded (bearer), revocation list on Redis'].map((name, index) => ({
     name: `${name}, Fastify`,
