@@ -6,8 +6,7 @@ import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { Redis } from 'ioredis';
 import { CognitoAuthGuard, CognitoClaims, CognitoIoAdapter, CognitoSessionService, type CognitoModuleOptions } from '../lib/index.js';
 import { LocalCognito } from '../lib/testing/index.js';
-import { cookiePairs, get, SAME_ORIGIN, startApp, type Platform, type TestApp } from './support/app.js';
-import { COOKIE_SECRET } from './support/module.js';
+import { cookiePairs, get, localOptions, SAME_ORIGIN, startApp, type Platform, type TestApp } from './support/app.js';
 import { ioAsk, ioConnect } from './support/realtime.js';
 import { TestRedis } from './support/redis.js';
 
@@ -74,16 +73,7 @@ describe('a fleet of instances sharing Redis', () => {
     fleet = [];
   });
 
-  const options = (overrides: Partial<CognitoModuleOptions> = {}): CognitoModuleOptions => ({
-    ...cognito.moduleOptions('webapp'),
-    redirectUri: REDIRECT_URI,
-    cookieSecret: COOKIE_SECRET,
-    successRedirect: '/welcome',
-    errorRedirect: '/login-error',
-    redisUrl: redis.url,
-    keyPrefix: prefix,
-    ...overrides,
-  });
+  const options = (overrides: Partial<CognitoModuleOptions> = {}): CognitoModuleOptions => localOptions(cognito, REDIRECT_URI, { redisUrl: redis.url, keyPrefix: prefix, ...overrides });
 
   async function startFleet(overrides: Partial<CognitoModuleOptions> = {}): Promise<TestApp[]> {
     prefix = `fleet${++fleets}:`;

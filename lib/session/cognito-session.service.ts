@@ -8,6 +8,7 @@ import { TokenEndpointError } from '../errors/token-endpoint.error.js';
 import { withdrawSetCookies, type SetCookie } from '../http/cookies.util.js';
 import type { CognitoAccessTokenClaims, CognitoTokenSet } from '../tokens/cognito-claims.interface.js';
 import { JwksVerifierService } from '../tokens/jwks-verifier.service.js';
+import { unverifiedPayload } from '../tokens/jwt.util.js';
 import { TokenExchangeService } from '../tokens/token-exchange.service.js';
 import type { CognitoSessionState } from './cognito-session.interface.js';
 import { FleetRefresh } from '../fleet/fleet-refresh.js';
@@ -340,15 +341,5 @@ export class CognitoSessionService {
   private setCookies(response: unknown, cookies: SetCookie[]): void {
     const adapter = this.adapterHost.httpAdapter;
     for (const cookie of cookies) adapter.appendHeader(response, 'Set-Cookie', cookie);
-  }
-}
-
-/** A token's claims without verifying it (see `payloadOf`). */
-function unverifiedPayload(token: string): Record<string, unknown> | undefined {
-  try {
-    const payload: unknown = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
-    return typeof payload === 'object' && payload !== null && !Array.isArray(payload) ? (payload as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -3,6 +3,7 @@ import type { CognitoConfig } from '../config/cognito-config.js';
 import type { CookieSealer } from '../http/cookie-sealer.js';
 import { cookiePrefix, readCookies, serializeCookie, type SetCookie } from '../http/cookies.util.js';
 import type { RedisLink } from '../fleet/redis-link.js';
+import { unverifiedPayload } from '../tokens/jwt.util.js';
 import { SessionStore, type StoredSession } from './session-store.js';
 
 /** 32 random bytes, base64url. */
@@ -154,10 +155,6 @@ export class RedisSessionStore extends SessionStore {
 
 /** The `sub` of a token from Cognito (already verified, or about to be): only to index the entry. */
 function subjectOf(token: string): string | undefined {
-  try {
-    const sub = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')).sub;
-    return typeof sub === 'string' && sub.length > 0 ? sub : undefined;
-  } catch {
-    return undefined;
-  }
+  const sub = unverifiedPayload(token)?.sub;
+  return typeof sub === 'string' && sub.length > 0 ? sub : undefined;
 }

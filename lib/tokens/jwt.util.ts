@@ -37,6 +37,19 @@ export function parseJwt(token: unknown): ParsedJwt {
 }
 
 /**
+ * A token's claims without any check, or `undefined` when it does not decode: only for choices
+ * that a verification follows or that trust nothing (when to refresh a session, which user a
+ * server-side entry belongs to). @internal
+ */
+export function unverifiedPayload(token: string): Record<string, unknown> | undefined {
+  try {
+    return parseJwt(token).payload;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * A pool signs every token with one of a few headers (`{"kid":…,"alg":"RS256"}`), so decoded
  * headers are remembered, frozen; the map is small and reset when full, so forged headers
  * cannot grow it.
